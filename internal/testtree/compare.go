@@ -132,12 +132,10 @@ func (opt CompareOptions) cmpOptions() []cmp.Option {
 // view returns n as Compare sees it, without the xattrs it ignores.
 func (opt CompareOptions) view(n *Node) Node {
 	v := *n
-	v.Xattrs = nil // nil and empty are equal
+	// Never nil, so that go-cmp compares key by key and names the key.
+	v.Xattrs = make(map[string]Xattr, len(n.Xattrs))
 	for k, x := range n.Xattrs {
 		if !slices.ContainsFunc(opt.IgnoreXattrs, func(p string) bool { return strings.HasPrefix(k, p) }) {
-			if v.Xattrs == nil {
-				v.Xattrs = map[string]Xattr{}
-			}
 			v.Xattrs[k] = x
 		}
 	}

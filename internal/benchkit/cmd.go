@@ -8,8 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/efsync/efsync/internal/testenv"
 	"github.com/efsync/efsync/internal/testtree"

@@ -290,20 +290,15 @@ func flipByte(p string, off int64) error {
 	return err
 }
 
-func appendTo(p string, r io.Reader) error {
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, r)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+func appendTo(p string, r io.Reader) error { return writeTo(p, os.O_WRONLY|os.O_APPEND, r) }
 
 func writeNew(p string, r io.Reader) error {
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	return writeTo(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, r)
+}
+
+// writeTo opens p with flags, copies r into it and closes it.
+func writeTo(p string, flags int, r io.Reader) error {
+	f, err := os.OpenFile(p, flags, 0o644)
 	if err != nil {
 		return err
 	}

@@ -54,12 +54,12 @@ func mirror(b *testing.B, base string, files int) {
 // same job. Later benchmarks hold efsync.Sync to this floor.
 func BenchmarkFloorNoChange(b *testing.B) {
 	b.Run("local", func(b *testing.B) {
-		base := b.TempDir()
+		base := testtree.TempDir(b)
 		mirror(b, base, benchFiles(b, 100_000))
 		floorRace(b, base+"/src", base+"/dst", nil)
 	})
 	b.Run("latency-1ms", func(b *testing.B) {
-		backing := b.TempDir()
+		backing := testtree.TempDir(b)
 		mirror(b, backing, 5_000)
 		m := latencyfs.Start(b, backing, latencyfs.Options{Delay: time.Millisecond, AttrTTL: time.Second, EntryTTL: time.Second})
 		floorRace(b, m.Dir()+"/src", m.Dir()+"/dst", m)

@@ -19,7 +19,7 @@ import (
 // returns its path.
 func Tree(tb testing.TB, o testtree.Options) string {
 	tb.Helper()
-	dir := tb.TempDir()
+	dir := testtree.TempDir(tb)
 	if _, err := testtree.Plan(o).Build(dir); err != nil {
 		tb.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 func TestStatWalkCountsEveryEntry(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtree.TempDir(t)
 	o := testtree.Small(2)
 	o.HugeSparse = false
 	if _, err := testtree.Plan(o).Build(dir); err != nil {

@@ -117,7 +117,7 @@ func TestCompareFindsEveryAttribute(t *testing.T) {
 			if tt.needRoot && !root {
 				t.Skip("needs root")
 			}
-			a, b := t.TempDir(), t.TempDir()
+			a, b := TempDir(t), TempDir(t)
 			for _, d := range []string{a, b} {
 				if _, err := cmpTree().Build(d); err != nil {
 					t.Fatal(err)
@@ -150,7 +150,7 @@ func compare(t *testing.T, a, b string) []Diff {
 }
 
 func TestCompareOptions(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
+	a, b := TempDir(t), TempDir(t)
 	for _, d := range []string{a, b} {
 		if _, err := cmpTree().Build(d); err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ var required = []Shape{
 }
 
 func TestGenerateMakesEveryShape(t *testing.T) {
-	dir := t.TempDir()
+	dir := TempDir(t)
 	made, err := Plan(Small(1)).Build(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func TestPlanIsDeterministic(t *testing.T) {
 }
 
 func TestBuildTwiceCompareEqual(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
+	a, b := TempDir(t), TempDir(t)
 	for _, d := range []string{a, b} {
 		if _, err := Plan(Small(3)).Build(d); err != nil {
 			t.Fatal(err)

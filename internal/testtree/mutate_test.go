@@ -15,7 +15,7 @@ var wantField = map[Kind]string{
 }
 
 func TestMutateMakesEveryKindAndCompareSeesIt(t *testing.T) {
-	a, b := t.TempDir(), t.TempDir()
+	a, b := TempDir(t), TempDir(t)
 	o := small(5)
 	for _, d := range []string{a, b} {
 		if _, err := Plan(o).Build(d); err != nil {
@@ -60,7 +60,7 @@ func TestMutateMakesEveryKindAndCompareSeesIt(t *testing.T) {
 func TestMutateIsDeterministic(t *testing.T) {
 	var runs [2][]Mutation
 	for i := range runs {
-		d := t.TempDir()
+		d := TempDir(t)
 		if _, err := Plan(small(5)).Build(d); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 func copyWith(t *testing.T, o Options, name string, args ...string) (src, dst string) {
 	t.Helper()
 	bin := testenv.Tool(t, name)
-	src, dst = t.TempDir(), t.TempDir()
+	src, dst = TempDir(t), TempDir(t)
 	if _, err := Plan(o).Build(src); err != nil {
 		t.Fatal(err)
 	}

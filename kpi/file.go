@@ -20,6 +20,7 @@ const (
 	MetadataOnly                // data up to date, only mode, owner or times set
 	Failed                      // not copied because of an error
 	Vanished                    // gone from the source before it was copied
+	Skipped                     // not copied: the destination can't hold it (a device without privilege)
 	numOutcomes
 )
 
@@ -31,6 +32,7 @@ var outcomeNames = [numOutcomes]string{
 	MetadataOnly: "metadata_only",
 	Failed:       "failed",
 	Vanished:     "vanished",
+	Skipped:      "skipped",
 }
 
 // String returns the outcome's name, such as "hard_linked".

@@ -79,6 +79,7 @@ func fixedReport(t *testing.T) kpi.Report {
 	c.StartFile("link.txt", 1234567).Done(kpi.HardLinked, nil)
 	c.StartFile("same.txt", 40).Done(kpi.Unchanged, nil)
 	c.StartFile("chmod.txt", 7).Done(kpi.MetadataOnly, nil)
+	c.StartFile("special/null", 0).Done(kpi.Skipped, nil)
 	c.StartFile("secret", 9).Done(kpi.Created,
 		&os.PathError{Op: "open", Path: "secret", Err: syscall.EACCES})
 	c.StartFile("gone", 11).Done(kpi.Created,

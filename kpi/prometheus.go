@@ -40,7 +40,8 @@ func (r Report) WritePrometheus(w io.Writer) error {
 	pw.gauge("files", "Entries handled by the copy, by outcome.",
 		intSample(f.Created, "outcome", "created"), intSample(f.Updated, "outcome", "updated"),
 		intSample(f.HardLinked, "outcome", "hard_linked"), intSample(f.Unchanged, "outcome", "unchanged"),
-		intSample(f.MetadataOnly, "outcome", "metadata_only"), intSample(f.Failed, "outcome", "failed"))
+		intSample(f.MetadataOnly, "outcome", "metadata_only"), intSample(f.Failed, "outcome", "failed"),
+		intSample(f.Skipped, "outcome", "skipped"))
 	pw.gauge("files_transferred", "Regular files whose data was copied.", intSample(f.Transferred))
 	pw.gauge("files_in_flight", "Entries started and not finished when the report was taken.", intSample(f.InFlight))
 	pw.gauge("deleted_entries", "Entries deleted from the destination, by type.", typeSamples(r.Deleted)...)

@@ -81,6 +81,7 @@ type FileCounts struct {
 	Unchanged    int64 `json:"unchanged"`
 	MetadataOnly int64 `json:"metadata_only"`
 	Failed       int64 `json:"failed"`
+	Skipped      int64 `json:"skipped"`
 	// Transferred counts the Created or Updated entries whose data was
 	// copied through File.Reader or File.Copied (rsync's "regular files
 	// transferred").
@@ -140,6 +141,7 @@ func (c *Counters) loadCounts(r *Report) {
 		Created: n.outcomes[Created].Load(), Updated: n.outcomes[Updated].Load(),
 		HardLinked: n.outcomes[HardLinked].Load(), Unchanged: n.outcomes[Unchanged].Load(),
 		MetadataOnly: n.outcomes[MetadataOnly].Load(), Failed: n.outcomes[Failed].Load(),
+		Skipped:     n.outcomes[Skipped].Load(),
 		Transferred: n.transferred.Load(), InFlight: n.inFlight.Load(),
 	}
 	r.Bytes = ByteCounts{

@@ -35,6 +35,7 @@ func (r Report) WriteText(w io.Writer) error {
 	tw.printf("Number of deleted files: %s%s\n", commas(r.Deleted.Total()), byType(r.Deleted))
 	tw.printf("Number of regular files transferred: %s\n", commas(r.Files.Transferred))
 	tw.printf("Number of failed files: %s\n", commas(r.Files.Failed))
+	tw.printf("Number of skipped files: %s\n", commas(r.Files.Skipped))
 	tw.printf("Number of vanished files: %s\n", commas(r.Vanished))
 	tw.printf("Number of errors: %s%s\n", commas(r.Errors.Total), byClass(r.Errors.ByClass))
 	tw.printf("Total file size: %s bytes\n", commas(r.Bytes.Scanned))

@@ -4,13 +4,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/efsync/efsync/internal/benchkit"
 	"github.com/efsync/efsync/internal/latencyfs"
 	"github.com/efsync/efsync/internal/testtree"
+	"github.com/efsync/efsync/partition"
 )
 
 // Benchmarks compare efsync with rsync and fpsync in the same run and
@@ -106,4 +111,142 @@ func floorRace(b *testing.B, src, dst string, m *latencyfs.Mount) {
 		}
 	}
 	r.Report("statwalk-32")
+}
+
+// BenchmarkPartition races partition.Walker against fpart -L -f 2000 -zz
+// crawling EFSYNC_BENCH_FILES files (default 100,000): on local disk, and
+// through latencyfs at 1 ms per call (tree built in the backing directory,
+// kernel caches waited out before each run). x-vs-fpart above 1 means the
+// walker is faster; x16-vs-1 is how much 16 walkers beat 1.
+func BenchmarkPartition(b *testing.B) {
+	b.Run("local", func(b *testing.B) {
+		root := benchkit.Tree(b, testtree.Large(1, benchFiles(b, 100_000)))
+		partitionRace(b, root, nil, []int{16})
+	})
+	b.Run("latency-1ms", func(b *testing.B) {
+		backing := testtree.TempDir(b)
+		if _, err := testtree.Plan(testtree.Large(1, benchFiles(b, 100_000))).Build(backing); err != nil {
+			b.Fatal(err)
+		}
+		m := latencyfs.Start(b, backing, latencyfs.Options{Delay: time.Millisecond, AttrTTL: time.Second, EntryTTL: time.Second})
+		partitionRace(b, m.Dir(), m, []int{32, 16, 1})
+	})
+}
+
+// partitionRace times a Walker with each count of walkers, then fpart, in
+// turn, and reports against the first count.
+func partitionRace(b *testing.B, root string, m *latencyfs.Mount, walkers []int) {
+	fpart := benchkit.Tools(b, "fpart")[0]
+	ctx := context.Background()
+	r := benchkit.NewRace(b)
+	name := func(n int) string { return "partition-" + strconv.Itoa(n) }
+	for b.Loop() {
+		for _, n := range walkers {
+			if m != nil {
+				m.WaitCache()
+			}
+			r.Time(name(n), func() error { _, err := crawlTree(ctx, root, partition.Options{Walkers: n}); return err })
+		}
+		if m != nil {
+			m.WaitCache()
+		}
+		r.Time("fpart", func() error {
+			rss, err := benchkit.Cmd(ctx, fpart, "-L", "-f", "2000", "-zz", root)
+			r.RSS("fpart", rss)
+			return err
+		})
+	}
+	r.Report(name(walkers[0]))
+	if len(walkers) == 3 {
+		b.ReportMetric(float64(r.Median(name(1)))/float64(r.Median(name(16))), "x16-vs-1")
+	}
+}
+
+// crawlTree runs a Walker of root to the end, dropping its chunks, and
+// returns how many entries it listed.
+func crawlTree(ctx context.Context, root string, opt partition.Options) (int, error) {
+	w, err := partition.NewWalker(root, opt)
+	if err != nil {
+		return 0, err
+	}
+	out := make(chan partition.Chunk) // as a copier takes them: one at a time
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(ctx, out) }()
+	n := 0
+	for c := range out {
+		n += c.Files
+	}
+	return n, <-errc
+}
+
+// BenchmarkPartitionMemory compares the peak heap of a live-mode crawl of
+// 1M entries with that of 100k (peak-ratio; the goal is at most 1.2). It
+// builds trees of empty files, 1M of them, so it runs only when asked:
+//
+//	EFSYNC_BENCH_MEMORY=1 go test -run '^$' -bench PartitionMemory -benchtime 3x -timeout 1h .
+func BenchmarkPartitionMemory(b *testing.B) {
+	if os.Getenv("EFSYNC_BENCH_MEMORY") != "1" {
+		b.Skip("set EFSYNC_BENCH_MEMORY=1: builds a tree of 1M files")
+	}
+	var peaks, lives [2][]float64
+	var roots [2]string
+	for i, files := range []int{100_000, 1_000_000} {
+		o := testtree.Large(1, files)
+		o.MinSize, o.MaxSize = 0, 0 // sizes don't matter here; disk space does
+		roots[i] = benchkit.Tree(b, o)
+	}
+	for b.Loop() {
+		for i, root := range roots {
+			peak, live, err := peakHeap(func() error { _, err := crawlTree(context.Background(), root, partition.Options{}); return err })
+			if err != nil {
+				b.Fatal(err)
+			}
+			peaks[i], lives[i] = append(peaks[i], peak), append(lives[i], live)
+		}
+	}
+	lo, hi := medianFloat(peaks[0]), medianFloat(peaks[1])
+	b.ReportMetric(lo/(1<<20), "MiB-peak-100k")
+	b.ReportMetric(hi/(1<<20), "MiB-peak-1M")
+	b.ReportMetric(hi/lo, "peak-ratio")
+	b.ReportMetric(medianFloat(lives[1])/medianFloat(lives[0]), "live-ratio")
+	b.Logf("peak heap of each run, bytes: 100k %.3g, 1M %.3g", peaks[0], peaks[1])
+}
+
+// peakHeap runs f after a GC and returns the most heap (live and not yet
+// collected objects) seen while it ran, sampled every millisecond, and the
+// most heap that a GC found live.
+func peakHeap(f func() error) (peak, live float64, err error) {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
+	done := make(chan struct{})
+	var maxHeap, maxLive uint64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			maxHeap = max(maxHeap, s[0].Value.Uint64())
+			maxLive = max(maxLive, s[1].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	err = f()
+	close(done)
+	wg.Wait()
+	return float64(maxHeap), float64(maxLive), err
+}
+
+// medianFloat returns the median of v.
+func medianFloat(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

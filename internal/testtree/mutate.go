@@ -198,7 +198,9 @@ func (m *mutator) apply(mu *Mutation) error {
 	case Append:
 		return appendTo(p, Content(m.rng.Uint64(), 0, m.o.AppendSize))
 	case SetXattr:
-		return unix.Lsetxattr(p, "user.efsync-mutate", []byte(fmt.Sprint(m.rng.Uint32())), 0)
+		return asWriter(p, n, func() error {
+			return unix.Lsetxattr(p, "user.efsync-mutate", []byte(fmt.Sprint(m.rng.Uint32())), 0)
+		})
 	}
 	return m.inParent(mu.Path, func() error { return m.applyEntry(mu, p) })
 }
@@ -230,6 +232,22 @@ func (m *mutator) applyEntry(mu *Mutation, p string) error {
 		return splitLink(p)
 	}
 	return fmt.Errorf("unknown kind")
+}
+
+// asWriter runs f, which needs write permission on p (as setting a user.*
+// xattr does without root), making p owner-writable for the time of f.
+func asWriter(p string, n *Node, f func() error) error {
+	if os.Geteuid() == 0 || n.Mode&0o200 != 0 {
+		return f()
+	}
+	if err := unix.Chmod(p, uint32(n.Mode|0o200)); err != nil {
+		return err
+	}
+	err := f()
+	if cerr := unix.Chmod(p, uint32(n.Mode)); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // inParent runs f with rel's directory writable, as its owner could make it.

@@ -1,0 +1,173 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/efsync/efsync/partition"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
+)
+
+// Result is what became of one chunk.
+type Result struct {
+	Chunk  int
+	Failed []string // entries that failed after retries; the run goes on
+}
+
+// Copier makes a destination tree match a source tree, chunk by chunk:
+// exactly (types, data, holes, owners, modes, xattrs and ACLs, mtimes to
+// the nanosecond, hard links), atomically (each file is written under a
+// temporary name and renamed into place), and safely (every destination
+// call goes through directory fds opened with O_NOFOLLOW).
+//
+// Run may be called once; Finish then removes what the source lacks (with
+// Options.Delete) and sets directories' metadata, deepest first; Close
+// releases the roots.
+type Copier struct {
+	// config
+	opt     Options
+	feat    *features
+	srcRoot int
+	dstRoot int
+
+	// state
+	dirs    *dirSet
+	noCFR   atomic.Bool  // copy_file_range failed once: use read and write
+	skipped atomic.Int64 // devices not made: no privilege
+}
+
+// New opens src and dst, which must be directories (a final symlink in
+// either is followed: the user named it), and probes what dst supports.
+func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
+	opt.applyDefaults()
+	s, err := unix.Open(src, dirFlags&^unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open source %s: %w", src, err)
+	}
+	d, err := unix.Open(dst, dirFlags&^unix.O_NOFOLLOW, 0)
+	if err != nil {
+		unix.Close(s)
+		return nil, fmt.Errorf("open destination %s: %w", dst, err)
+	}
+	c := &Copier{opt: opt, srcRoot: s, dstRoot: d, dirs: newDirSet()}
+	c.feat = probe(d, opt.Logger, opt.DryRun)
+	if !opt.DryRun {
+		if err := c.writable(d, "."); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("destination %s: %w", dst, err)
+		}
+	}
+	return c, ctx.Err()
+}
+
+// Close releases the copier's file descriptors.
+func (c *Copier) Close() error {
+	return errors.Join(unix.Close(c.srcRoot), unix.Close(c.dstRoot))
+}
+
+// Run copies the chunks from in with Options.Workers workers until in is
+// closed, sending each chunk's Result to out (if not nil). It stops early,
+// returning the error, when ctx is cancelled (temporary files are removed
+// first), when the destination is full (a *FatalError), or when ErrorFunc
+// returns an error.
+func (c *Copier) Run(ctx context.Context, in <-chan partition.Chunk, out chan<- Result) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for range c.opt.Workers {
+		g.Go(func() error {
+			w := c.newWorker()
+			defer w.close()
+			for {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case ch, ok := <-in:
+					if !ok {
+						return nil
+					}
+					r, err := w.chunk(ctx, &ch)
+					if err != nil {
+						return err
+					}
+					if out != nil {
+						select {
+						case out <- r:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					}
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// worker copies one chunk at a time; its chains are its own.
+type worker struct {
+	c        *Copier
+	src, dst *chain
+}
+
+func (c *Copier) newWorker() *worker {
+	return &worker{c: c, src: c.newChain(false), dst: c.newChain(true)}
+}
+
+func (w *worker) close() {
+	w.src.close()
+	w.dst.close()
+}
+
+// chunk copies the entries of ch: single entries in order, then each
+// hard-link group as a whole.
+func (w *worker) chunk(ctx context.Context, ch *partition.Chunk) (Result, error) {
+	r := Result{Chunk: ch.ID}
+	groups := map[[2]uint64][]*partition.Entry{}
+	var order [][2]uint64
+	for i := range ch.Entries {
+		e := &ch.Entries[i]
+		if e.Err == nil && e.Nlink > 1 && !e.IsDir() {
+			k := [2]uint64{e.Dev, e.Ino}
+			if groups[k] == nil {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], e)
+			continue
+		}
+		if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil {
+			if !w.failed(&r, e.Path, err) {
+				return r, err
+			}
+		}
+	}
+	for _, k := range order {
+		g := groups[k]
+		if len(g) == 1 { // the other links are outside the tree
+			e := g[0]
+			if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil && !w.failed(&r, e.Path, err) {
+				return r, err
+			}
+			continue
+		}
+		if err := w.group(ctx, g, &r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// failed books a failed entry into r and reports whether the run goes on.
+func (w *worker) failed(r *Result, rel string, err error) bool {
+	var fe *FatalError
+	if errors.As(err, &fe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var se *stopError
+	if errors.As(err, &se) {
+		return false
+	}
+	r.Failed = append(r.Failed, rel)
+	return true
+}

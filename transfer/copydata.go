@@ -1,0 +1,83 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+
+	"github.com/efsync/efsync/kpi"
+	"golang.org/x/sys/unix"
+)
+
+// piece is the most copied between two looks at ctx: a cancelled run stops
+// within one piece's time.
+const piece = 8 << 20
+
+// copyData copies size bytes from src to the new, empty file dst, data
+// extents only, so holes stay holes (SEEK_DATA/SEEK_HOLE), then sets dst's
+// size. It uses copy_file_range where the kernel offers it between the two
+// file systems, and read and write otherwise.
+func (c *Copier) copyData(ctx context.Context, src, dst int, size int64, f *kpi.File) error {
+	buf := []byte(nil)
+	for off := int64(0); off < size; {
+		data, err := unix.Seek(src, off, unix.SEEK_DATA)
+		if errors.Is(err, unix.ENXIO) {
+			break // only a hole is left
+		}
+		if err != nil { // no SEEK_DATA here: all of it is data
+			data = off
+		}
+		hole, err := unix.Seek(src, data, unix.SEEK_HOLE)
+		if err != nil {
+			hole = size
+		}
+		hole = min(hole, size)
+		for off = data; off < hole; {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n := int(min(hole-off, piece))
+			var err error
+			if !c.noCFR.Load() {
+				n, err = copyRange(src, dst, off, n)
+				if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
+					c.noCFR.Store(true)
+					continue
+				}
+			} else {
+				if buf == nil {
+					buf = make([]byte, 1<<20)
+				}
+				n, err = preadWrite(src, dst, off, buf[:min(len(buf), n)])
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return errChanged // the file shrank under us
+			}
+			off += int64(n)
+			f.Copied(int64(n))
+		}
+	}
+	return unix.Ftruncate(dst, size)
+}
+
+func copyRange(src, dst int, off int64, n int) (int, error) {
+	roff, woff := off, off
+	return unix.CopyFileRange(src, &roff, dst, &woff, n, 0)
+}
+
+func preadWrite(src, dst int, off int64, buf []byte) (int, error) {
+	n, err := unix.Pread(src, buf, off)
+	if err != nil || n == 0 {
+		return n, err
+	}
+	for w := 0; w < n; {
+		k, err := unix.Pwrite(dst, buf[w:n], off+int64(w))
+		if err != nil {
+			return w, err
+		}
+		w += k
+	}
+	return n, nil
+}

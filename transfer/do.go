@@ -1,0 +1,66 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/efsync/efsync/kpi"
+	"golang.org/x/sys/unix"
+)
+
+// fileReport is one entry's report in progress: the kpi handle that counts
+// its bytes, and the outcome to book when it succeeds.
+type fileReport struct {
+	f *kpi.File
+	o kpi.Outcome
+}
+
+// errVanished marks a source entry gone since the crawl.
+var errVanished = errors.New("vanished from the source")
+
+// stopError carries the error with which ErrorFunc stopped the run.
+type stopError struct{ err error }
+
+func (e *stopError) Error() string { return e.err.Error() }
+func (e *stopError) Unwrap() error { return e.err }
+
+// do runs f for the entry rel, retrying transient errors, and books the
+// outcome. It returns f's error: a *FatalError or a context error stops
+// the run; a *stopError too, when ErrorFunc said so; any other is the
+// entry's own failure, already reported.
+func (w *worker) do(ctx context.Context, rel string, size int64, f func(*fileReport) error) error {
+	r := &fileReport{f: w.c.opt.Reporter.StartFile(rel, size), o: kpi.Unchanged}
+	err := retry(ctx, w.c.opt.Retries, w.c.opt.Backoff, func() error { return f(r) })
+	switch {
+	case err == nil:
+		r.f.Done(r.o, nil)
+		return nil
+	case errors.Is(err, errVanished):
+		r.f.Done(kpi.Vanished, nil) // counted, not an error
+		return nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		r.f.Done(kpi.Failed, err)
+		return err
+	case fatal(err):
+		r.f.Done(kpi.Failed, err)
+		return &FatalError{Path: rel, Err: err}
+	}
+	r.f.Done(kpi.Failed, forKPI(err))
+	w.c.opt.Logger.Warn("entry failed", "path", rel, "err", err)
+	if serr := w.c.opt.ErrorFunc(rel, err); serr != nil {
+		return &stopError{serr}
+	}
+	return err
+}
+
+// forKPI returns err as kpi should classify it. An ENOENT here is not the
+// source's entry vanishing (that is errVanished, booked apart) but the
+// destination changing under the copy, by another writer: a failure, which
+// kpi would otherwise count as vanished.
+func forKPI(err error) error {
+	if errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("destination changed during the copy: %v", err)
+	}
+	return err
+}

@@ -1,0 +1,55 @@
+// Package transfer makes a destination tree match a source tree, chunk by
+// chunk, without rsync: exact to the nanosecond, atomic per file, and safe
+// against a hostile destination.
+//
+//	c, _ := transfer.New(ctx, src, dst, opt) // opens both roots, probes dst once
+//	c.Run(ctx, chunks, results)             // Options.Workers workers, a chunk each
+//	    per entry, retrying EIO/ESTALE/ETIMEDOUT/EAGAIN with backoff:
+//	        open its directory on both sides through the worker's chain of
+//	          directory fds (openat O_NOFOLLOW; missing ones made 0700)
+//	        quick check: type, size, mtime (ns), mode, owner, xattrs
+//	        equal:           nothing
+//	        metadata only:   chown, xattrs, chmod, utimes on the entry
+//	        data differs:    write a temporary file beside it (data extents
+//	                         only: holes stay holes), chown, xattrs, chmod,
+//	                         utimes on its fd, close (NFS reports ENOSPC
+//	                         there), rename over the name
+//	        other types:     symlink/mknod under a temporary name, rename
+//	    hard-link groups: keep or copy one member, link the others to it
+//	    directories: record their metadata for Finish
+//	c.Finish(ctx) // Delete: prune entries the source lacks, in completely
+//	              // read directories; then directories' metadata, deepest
+//	              // level first, a level in parallel
+//
+// # Safety
+//
+// Every destination call is relative to a directory fd opened with
+// O_NOFOLLOW, or to the entry's own fd: a symlink planted in the
+// destination can never redirect a write, chmod, chown, xattr or delete
+// outside it. Calls with no *at form (xattrs; chmod on kernels before 6.6)
+// go through /proc/self/fd/N/name with no-follow semantics. Names are bytes
+// and paths may be longer than PATH_MAX. A cancelled or failed copy removes
+// its temporary file, so every destination name holds the old entry or the
+// new one, never a part. Temporary names start with TempPrefix (IsTemp), so
+// a later run can clean up after a killed one.
+//
+// # Fidelity
+//
+// Types: regular files of any size (sparse ones stay sparse), directories,
+// symlinks (targets verbatim), hard links (one inode per group, reusing an
+// up-to-date copy from an earlier run), fifos, sockets, and devices when
+// privileged (otherwise Skipped, with one warning). Metadata: mode with
+// setuid, setgid and sticky; numeric owner when privileged; mtime to the
+// ns (access times are left alone); user.* xattrs, trusted.* and security.*
+// when privileged, POSIX ACLs. Order: data, chown (it clears setuid and
+// security.capability), xattrs (an ACL rewrites the group bits), chmod,
+// times. What the destination lacks is probed once and warned about once.
+//
+// # Errors
+//
+// An entry that fails after its retries is reported (Options.Reporter,
+// Options.ErrorFunc, Result.Failed) and the run goes on. ENOSPC, EDQUOT
+// and EROFS stop it with a *FatalError. A source entry gone since the crawl
+// is counted as vanished, not as an error. A source directory the crawl
+// could not read completely is never pruned.
+package transfer

@@ -1,0 +1,135 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/partition"
+	"golang.org/x/sys/unix"
+)
+
+// entry makes the destination's entry e.Path match the source's e.
+func (w *worker) entry(ctx context.Context, e *partition.Entry, r *fileReport) error {
+	if err := checkRel(e.Path); err != nil {
+		return fmt.Errorf("%q: %w", e.Path, err)
+	}
+	c := w.c
+	if e.Err != nil {
+		c.dirs.markIncomplete(e.Path)
+		if e.Path != "." {
+			dir, name := split(e.Path)
+			c.dirs.name(dir, name) // keep what is there: nothing is known of it
+		}
+		return e.Err
+	}
+	if e.Path == "." {
+		return w.dir(e, ".", c.dstRoot, -1, ".", r)
+	}
+	dir, name := split(e.Path)
+	if c.opt.Delete {
+		c.dirs.name(dir, name)
+	}
+	dfd, err := w.dst.open(dir)
+	if errors.Is(err, errAbsent) {
+		c.itemize(itemNew, e, e.Path)
+		r.o = kpi.Created
+		return nil
+	}
+	if err != nil {
+		return wrapErr("open destination directory of", e.Path, err)
+	}
+	sfd, err := w.src.open(dir)
+	if err != nil {
+		return sourceErr(e.Path, err)
+	}
+	switch e.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return w.dir(e, e.Path, dfd, sfd, name, r)
+	case unix.S_IFREG:
+		return w.file(ctx, e, dfd, sfd, name, r)
+	case unix.S_IFLNK:
+		return w.symlink(e, dfd, sfd, name, r)
+	default:
+		return w.special(e, dfd, sfd, name, r)
+	}
+}
+
+// sourceErr names a source-side failure; an entry that is gone is vanished.
+func sourceErr(rel string, err error) error {
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		return fmt.Errorf("%s: %w", rel, errVanished)
+	}
+	return fmt.Errorf("read source %s: %w", rel, err)
+}
+
+// lstatAt stats name in the directory dirfd; ok is false when it is absent.
+func lstatAt(dirfd int, name string) (st unix.Stat_t, ok bool, err error) {
+	err = unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
+		return st, false, nil
+	}
+	return st, err == nil, err
+}
+
+// sourceXattrs returns the source entry's xattrs, unless they are off.
+func (w *worker) sourceXattrs(sfd int, name string) (xattrs, error) {
+	if w.c.opt.NoXattrs {
+		return nil, nil
+	}
+	if sfd < 0 { // the root
+		return readXattrs(at{fd: w.c.srcRoot})
+	}
+	return readXattrs(at{fd: -1, dirfd: sfd, name: name})
+}
+
+// dir makes the directory rel exist; Finish sets its metadata once
+// everything under it is written.
+func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, r *fileReport) error {
+	c := w.c
+	x, err := w.sourceXattrs(sfd, name)
+	if err != nil {
+		return sourceErr(rel, err)
+	}
+	wt := wantOf(e, x)
+	if rel != "." {
+		st, ok, err := lstatAt(dfd, name)
+		if err != nil {
+			return err
+		}
+		if !ok || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			r.o = kpi.Created
+			c.itemize(itemNew, e, rel)
+			if !c.opt.DryRun {
+				if _, err := w.dst.open(rel); err != nil { // creates it, replacing a non-directory
+					return err
+				}
+			}
+			c.dirs.source(rel, wt, true)
+			return nil
+		}
+	}
+	fd := dfd
+	if rel != "." {
+		if fd, err = w.dst.open(rel); err != nil {
+			return err
+		}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	var have xattrs
+	if !c.opt.NoXattrs {
+		if have, err = readXattrs(at{fd: fd}); err != nil {
+			return err
+		}
+	}
+	d := diffMeta(&st, have, wt, c.feat, &c.opt)
+	c.dirs.source(rel, wt, d.any())
+	if d.any() && c.opt.DryRun {
+		c.itemizeDir(d, rel) // a real run sets it in Finish
+	}
+	return nil
+}

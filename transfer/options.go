@@ -1,0 +1,81 @@
+package transfer
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/efsync/efsync/kpi"
+)
+
+// Reporter receives what the copier does with each entry. *kpi.Counters
+// satisfies it; a nil Options.Reporter reports nothing.
+type Reporter interface {
+	StartFile(rel string, size int64) *kpi.File
+	Deleted(t kpi.EntryType)
+	Error(rel string, err error)
+}
+
+// Options configure a Copier. The zero value copies with full fidelity:
+// owners when privileged, xattrs and ACLs, times to the nanosecond.
+type Options struct {
+	// Workers is how many chunks are copied at once. The default is 8 ×
+	// the number of CPUs: on NFS the work waits on latency, not CPU.
+	Workers int
+	// MtimeWindow is how far apart two mtimes may be and still be equal,
+	// for file systems with coarse times. Zero compares nanoseconds.
+	MtimeWindow time.Duration
+	// NoXattrs skips extended attributes and ACLs, in comparing and
+	// copying (each costs a call per entry on each side).
+	NoXattrs bool
+	// Fsync flushes each file to stable storage before its rename.
+	Fsync bool
+	// DryRun changes nothing and reports, through Itemize, what would
+	// change.
+	DryRun bool
+	// Itemize, if set, gets one line per changed entry, like rsync -i.
+	// It is called from several goroutines at once.
+	Itemize func(line string)
+	// Delete makes Finish remove destination entries that are not in the
+	// source, in each directory the source crawl read completely.
+	Delete bool
+	// Protect reports whether a destination path must survive Delete
+	// though it is not in the source: one excluded from the copy, say.
+	Protect func(rel string) bool
+	// Retries is how often a transient error (EIO, ESTALE, ETIMEDOUT,
+	// EAGAIN) is retried; Backoff is the first wait, doubled each time.
+	Retries int
+	Backoff time.Duration
+	// ErrorFunc is called with each entry that fails after its retries. If
+	// it returns an error, the run stops with it; nil goes on. The
+	// default goes on.
+	ErrorFunc func(rel string, err error) error
+
+	Reporter Reporter
+	Logger   *slog.Logger
+}
+
+func (o *Options) applyDefaults() {
+	if o.Workers <= 0 {
+		o.Workers = 8 * runtime.NumCPU()
+	}
+	if o.Retries == 0 {
+		o.Retries = 3
+	}
+	if o.Backoff == 0 {
+		o.Backoff = 50 * time.Millisecond
+	}
+	if o.ErrorFunc == nil {
+		o.ErrorFunc = func(string, error) error { return nil }
+	}
+	if o.Reporter == nil {
+		o.Reporter = (*kpi.Counters)(nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Protect == nil {
+		o.Protect = func(string) bool { return false }
+	}
+}

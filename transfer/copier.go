@@ -54,11 +54,9 @@ func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
 	}
 	c := &Copier{opt: opt, srcRoot: s, dstRoot: d, dirs: newDirSet()}
 	c.feat = probe(d, opt.Logger, opt.DryRun)
-	if !opt.DryRun {
-		if err := c.writable(d, "."); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("destination %s: %w", dst, err)
-		}
+	if err := c.writable(d, "."); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("destination %s: %w", dst, err)
 	}
 	return c, ctx.Err()
 }

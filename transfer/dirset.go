@@ -123,9 +123,9 @@ func (s *dirSet) get(rel string) dirRec {
 
 // writable makes the destination directory fd writable by its owner while
 // the run fills it, when this process is not root (root writes anyway); the
-// directory's own mode comes back in Finish.
+// directory's own mode comes back in Finish. A dry run changes nothing.
 func (c *Copier) writable(fd int, rel string) error {
-	if c.feat.owner {
+	if c.feat.owner || c.opt.DryRun {
 		return nil
 	}
 	var st unix.Stat_t

@@ -19,6 +19,7 @@ type Entry struct {
 	UID    uint32
 	GID    uint32
 	Mtime  int64  // modification time, ns since the Unix epoch
+	Atime  int64  // access time as the crawl saw it, ns since the Unix epoch
 	Dev    uint64 // st_dev
 	Ino    uint64 // st_ino
 	Nlink  uint64 // st_nlink, counting links outside the tree too
@@ -103,6 +104,7 @@ func fromStat(rel string, st *unix.Stat_t) Entry {
 		UID:   st.Uid,
 		GID:   st.Gid,
 		Mtime: st.Mtim.Nano(),
+		Atime: st.Atim.Nano(),
 		Dev:   uint64(st.Dev),
 		Ino:   uint64(st.Ino),
 		Nlink: uint64(st.Nlink),

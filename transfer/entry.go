@@ -92,7 +92,7 @@ func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, 
 	if err != nil {
 		return sourceErr(rel, err)
 	}
-	wt := wantOf(e, x)
+	wt := w.c.wantOf(e, x)
 	if rel != "." {
 		st, ok, err := lstatAt(dfd, name)
 		if err != nil {

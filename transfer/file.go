@@ -52,7 +52,7 @@ func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r
 			return err
 		}
 	}
-	d := diffMeta(st, have, wantOf(e, x), c.feat, &c.opt)
+	d := diffMeta(st, have, w.c.wantOf(e, x), c.feat, &c.opt)
 	if !d.any() {
 		return nil
 	}
@@ -69,7 +69,7 @@ func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
-	return c.setMeta(a, have, wantOf(e, x), d)
+	return c.setMeta(a, have, w.c.wantOf(e, x), d)
 }
 
 // copyFile writes the source file into a temporary file beside the
@@ -149,9 +149,9 @@ func (w *worker) newMeta(a at, e *partition.Entry, x xattrs) error {
 			return err
 		}
 	}
-	d := diffMeta(&st, have, wantOf(e, x), w.c.feat, &w.c.opt)
+	d := diffMeta(&st, have, w.c.wantOf(e, x), w.c.feat, &w.c.opt)
 	d.mode, d.mtime = e.Mode&unix.S_IFMT != unix.S_IFLNK, true
-	return w.c.setMeta(a, have, wantOf(e, x), d)
+	return w.c.setMeta(a, have, w.c.wantOf(e, x), d)
 }
 
 // replace renames the temporary entry tmp over name in dfd. A directory in

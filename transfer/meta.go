@@ -13,21 +13,26 @@ type want struct {
 	uid    uint32
 	gid    uint32
 	mtime  int64 // ns
+	atime  int64 // ns; 0 leaves the access time alone
 	xattrs xattrs
 }
 
-func wantOf(e *partition.Entry, x xattrs) want {
-	return want{mode: e.Mode, uid: e.UID, gid: e.GID, mtime: e.Mtime, xattrs: x}
+func (c *Copier) wantOf(e *partition.Entry, x xattrs) want {
+	w := want{mode: e.Mode, uid: e.UID, gid: e.GID, mtime: e.Mtime, xattrs: x}
+	if c.opt.Atime {
+		w.atime = e.Atime
+	}
+	return w
 }
 
 func (w want) isLink() bool { return w.mode&unix.S_IFMT == unix.S_IFLNK }
 
 // metaDiff says which metadata of a destination entry differ from want.
 type metaDiff struct {
-	owner, xattrs, mode, mtime bool
+	owner, xattrs, mode, mtime, atime bool
 }
 
-func (d metaDiff) any() bool { return d.owner || d.xattrs || d.mode || d.mtime }
+func (d metaDiff) any() bool { return d.owner || d.xattrs || d.mode || d.mtime || d.atime }
 
 // diffMeta compares a destination entry's metadata with w: a pure function
 // of what the copier can set here (f).
@@ -36,6 +41,7 @@ func diffMeta(st *unix.Stat_t, have xattrs, w want, f *features, o *Options) met
 		owner: f.owner && (st.Uid != w.uid || st.Gid != w.gid),
 		mode:  !w.isLink() && st.Mode&0o7777 != w.mode&0o7777,
 		mtime: !sameTime(st.Mtim.Nano(), w.mtime, o.MtimeWindow.Nanoseconds()),
+		atime: w.atime != 0 && st.Atim.Nano() != w.atime,
 	}
 	if !o.NoXattrs {
 		d.xattrs = !equalXattrs(have, w.xattrs, f.skipXattr)
@@ -79,8 +85,11 @@ func (c *Copier) setMeta(a at, have xattrs, w want, d metaDiff) error {
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
-	if d.mtime {
+	if d.mtime || d.atime {
 		ts := mtimeOnly(w.mtime)
+		if w.atime != 0 {
+			ts[0] = unix.NsecToTimespec(w.atime)
+		}
 		var err error
 		if a.fd >= 0 {
 			err = futimens(a.fd, ts)

@@ -26,6 +26,9 @@ type Options struct {
 	// MtimeWindow is how far apart two mtimes may be and still be equal,
 	// for file systems with coarse times. Zero compares nanoseconds.
 	MtimeWindow time.Duration
+	// Atime also gives entries the source's access times, as the crawl saw
+	// them (rsync -U). Without it, access times are left alone.
+	Atime bool
 	// NoXattrs skips extended attributes and ACLs, in comparing and
 	// copying (each costs a call per entry on each side).
 	NoXattrs bool

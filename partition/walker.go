@@ -2,6 +2,7 @@ package partition
 
 import (
 	"context"
+	"path"
 
 	"golang.org/x/sys/unix"
 )
@@ -76,4 +77,12 @@ func (w *Walker) rootDev(ctx context.Context) (uint64, error) {
 		return 0, pathError("fstat", w.root, err)
 	}
 	return uint64(st.Dev), nil
+}
+
+// Skips reports whether the walker leaves the entry at rel out of its
+// listing by its filter: a mirror must then not delete it at the
+// destination either. isDir says whether the entry is a directory. It is
+// safe for concurrent use.
+func (w *Walker) Skips(rel string, isDir bool) bool {
+	return w.match.skip(path.Base(rel), rel, isDir)
 }

@@ -107,3 +107,22 @@ func guard(src string, o *Options) error {
 	}
 	return nil
 }
+
+// ErrTooManyDeletes is returned when the delete pass would remove more
+// than Options.MaxDelete or Options.MaxDeletePercent allow: it removed
+// nothing, and the run failed.
+var ErrTooManyDeletes = errors.New("delete pass refused")
+
+// deleteLimit decides whether the delete pass may remove n entries, when
+// the source holds scanned: the destination then holds about scanned + n,
+// of which n may be at most pct percent, and at most max (0: no limit).
+func deleteLimit(n, scanned, max int64, pct float64) error {
+	if max > 0 && n > max {
+		return fmt.Errorf("%w: it would remove %d entries, more than the limit of %d; nothing was deleted", ErrTooManyDeletes, n, max)
+	}
+	if pct > 0 && n > 0 && float64(n)*100 > pct*float64(scanned+n) {
+		return fmt.Errorf("%w: it would remove %d of %d entries (%.1f%%), more than the limit of %g%%; nothing was deleted",
+			ErrTooManyDeletes, n, scanned+n, float64(n)*100/float64(scanned+n), pct)
+	}
+	return nil
+}

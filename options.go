@@ -1,6 +1,7 @@
 package efsync
 
 import (
+	"github.com/efsync/efsync/kpi"
 	"log/slog"
 	"runtime"
 	"time"
@@ -38,6 +39,38 @@ type Options struct {
 	// RequireFile refuses a source without this file at its top.
 	RequireFile string
 
+	// MaxDelete and MaxDeletePercent stop the delete pass, before it
+	// removes anything, when it would remove more than MaxDelete entries,
+	// or more than that percentage of the destination's entries (a
+	// directory counts with all it holds). The run then fails: a source
+	// that lost most of its entries is more likely broken than emptied.
+	// 0 means no limit.
+	MaxDelete        int64
+	MaxDeletePercent float64
+
+	// StateDir keeps the runs' journals. The default is
+	// $XDG_STATE_HOME/efsync, or ~/.local/state/efsync. Inside the
+	// source, it is excluded from the copy; inside the destination, from
+	// the delete pass.
+	StateDir string
+	// Resume names a run to resume: its failed and unfinished chunks are
+	// copied again, then, if that run had not completed its pass, a full
+	// pass follows.
+	Resume string
+
+	// Grace is how long chunks being copied may go on after ctx is done
+	// or the Deadline passes; then they are cut short, their temporary
+	// files removed. The default is 10 s; negative means at once.
+	Grace time.Duration
+	// Abort, when closed, cuts the copies short at once, as if Grace had
+	// passed: a second signal, say.
+	Abort <-chan struct{}
+
+	// Progress, if set, gets a snapshot of the run's counters every
+	// ProgressEvery (default 1 s), from a goroutine of its own.
+	Progress      func(kpi.Report)
+	ProgressEvery time.Duration
+
 	Logger *slog.Logger
 }
 
@@ -69,12 +102,48 @@ func RequireMount() Option { return func(o *Options) { o.RequireMount = true } }
 // Deadline sets Options.Deadline.
 func Deadline(t time.Time) Option { return func(o *Options) { o.Deadline = t } }
 
+// MaxFiles sets Options.MaxFiles (fpsync -f).
+func MaxFiles(n int) Option { return func(o *Options) { o.MaxFiles = n } }
+
+// StateDir sets Options.StateDir.
+func StateDir(dir string) Option { return func(o *Options) { o.StateDir = dir } }
+
+// Resume sets Options.Resume.
+func Resume(runID string) Option { return func(o *Options) { o.Resume = runID } }
+
+// MaxDelete sets Options.MaxDelete.
+func MaxDelete(n int64) Option { return func(o *Options) { o.MaxDelete = n } }
+
+// Progress sets Options.Progress.
+func Progress(f func(kpi.Report)) Option { return func(o *Options) { o.Progress = f } }
+
+// validate reports the first option that can't be used, as bad input.
+func (o *Options) validate() error {
+	switch {
+	case o.MaxDelete < 0:
+		return usage("max delete %d: want a positive count", o.MaxDelete)
+	case o.MaxDeletePercent < 0 || o.MaxDeletePercent > 100:
+		return usage("max delete %g%%: want a percentage from 0 to 100", o.MaxDeletePercent)
+	case o.MaxFiles < -1 || o.MaxBytes < -1:
+		return usage("max files %d, max bytes %d: want positive limits, or -1", o.MaxFiles, o.MaxBytes)
+	case o.Resume != "" && !validRunID(o.Resume):
+		return usage("resume %q: not a run id", o.Resume)
+	}
+	return nil
+}
+
 func (o *Options) applyDefaults() {
 	if o.Workers <= 0 {
 		o.Workers = 8 * runtime.NumCPU()
 	}
 	if o.Walkers <= 0 {
 		o.Walkers = o.Workers
+	}
+	if o.Grace == 0 {
+		o.Grace = 10 * time.Second
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -2,116 +2,243 @@ package efsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
 	"github.com/efsync/efsync/transfer"
-	"golang.org/x/sync/errgroup"
 )
 
 // Sync makes the contents of dst match those of src, the way fpsync treats
 // its paths: a trailing slash changes nothing. It crawls src in parallel,
 // streams the chunks to the copy workers while the crawl goes on, and, with
-// Options.Delete, then removes what src lacks. It returns the run's report
-// in every case but bad input.
+// Options.Delete, then removes what src lacks. Each run is journaled under
+// Options.StateDir, so that Options.Resume can replay what it left undone.
+// It returns the run's report in every case but bad input.
 //
 // The error is nil when the pass completed, even if some entries failed
 // (the report's status is then Partial and lists them); a *UsageError for
 // bad input, before anything is touched; ErrUnsafeSource when a guard
-// refuses the source; ctx's error when ctx or Options.Deadline stopped the
-// run (Incomplete); otherwise what made it fail.
+// refuses the source, ErrTooManyDeletes when the delete pass would remove
+// more than allowed (Failed, nothing deleted); ctx's error when ctx or
+// Options.Deadline stopped the run (Incomplete); otherwise what made it
+// fail.
 func Sync(ctx context.Context, src, dst string, opts ...Option) (*kpi.Report, error) {
 	var o Options
 	for _, f := range opts {
 		f(&o)
 	}
 	o.applyDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
 	src, dst, err := checkPaths(src, dst)
 	if err != nil {
 		return nil, err
 	}
-	counters := kpi.New(kpi.Options{Source: src, Destination: dst})
-	report := func(err error, failed int) (*kpi.Report, error) {
-		counters.Finish(statusOf(err, failed))
-		r := counters.Report()
-		return &r, err
+	e, err := newEngine(src, dst, &o)
+	if err != nil {
+		return nil, err
 	}
-	if err := guard(src, &o); err != nil {
-		return report(err, 0)
+	defer e.close()
+	return e.run(ctx)
+}
+
+// engine is one Sync: its paths, its state, its counters.
+type engine struct {
+	src, dst string // as given, cleaned
+	o        *Options
+	pair     *pairState // nil in a dry run
+	resume   *RunInfo   // the run to resume, if any
+	stateRel string     // the state directory relative to dst, if inside it
+}
+
+// newEngine takes the pair's state; it refuses, as bad input, a state
+// another run holds and a run to resume that doesn't exist.
+func newEngine(src, dst string, o *Options) (*engine, error) {
+	e := &engine{src: src, dst: dst, o: o}
+	root, err := stateRoot(o.StateDir)
+	if err != nil {
+		return nil, &UsageError{err}
 	}
+	rs, rd, err := absPair(src, dst)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	if rel, ok := within(rs, root); ok {
+		o.Excludes = append(o.Excludes, rel) // state is not data
+	}
+	if rel, ok := within(rd, root); ok {
+		e.stateRel = rel
+	}
+	if o.DryRun {
+		if o.Resume != "" {
+			return nil, usage("a dry run can't resume a run")
+		}
+		return e, nil
+	}
+	if e.pair, err = openPair(root, rs, rd); err != nil {
+		return nil, &UsageError{err}
+	}
+	if o.Resume != "" {
+		info, err := loadRun(filepath.Join(e.pair.dir, "runs", o.Resume), true)
+		if err != nil {
+			e.close()
+			return nil, usage("resume %s: no such run of %s to %s", o.Resume, src, dst)
+		}
+		e.resume = &info
+	}
+	return e, nil
+}
+
+func (e *engine) close() {
+	if e.pair != nil {
+		e.pair.close()
+	}
+}
+
+// within returns p relative to base, if p is base or under it.
+func within(base, p string) (string, bool) {
+	rel, err := filepath.Rel(base, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return filepath.ToSlash(rel), true
+}
+
+// run runs the engine: guards, then a replay of the run to resume, then a
+// full pass unless the replay finished that run's pass.
+func (e *engine) run(ctx context.Context) (*kpi.Report, error) {
+	o := e.o
+	start := time.Now()
+	id := newRunID(start)
+	if e.resume != nil {
+		id = e.resume.ID
+	}
+	counters := kpi.New(kpi.Options{RunID: id, Source: e.src, Destination: e.dst})
+	if err := guard(e.src, o); err != nil { // before anything touches dst
+		return e.refused(counters, err)
+	}
+	var j *journal
+	if e.pair != nil {
+		if err := e.cleanKilled(ctx); err != nil {
+			return nil, err
+		}
+		var err error
+		if e.resume != nil {
+			j, err = reopenJournal(filepath.Join(e.pair.dir, "runs", id))
+		} else {
+			j, err = createJournal(e.pair, id, e.src, e.dst, start)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	stopProgress := startProgress(o, counters)
+	failed, err := e.passes(ctx, j, counters)
+	stopProgress()
+	counters.Finish(statusOf(err, failed))
+	r := counters.Report()
+	if j != nil {
+		if jerr := j.end(&r); jerr != nil {
+			o.Logger.Warn("journal", "err", jerr)
+		}
+	}
+	return &r, err
+}
+
+// refused ends a run that a guard refused, without a journal: it did
+// nothing.
+func (e *engine) refused(counters *kpi.Counters, err error) (*kpi.Report, error) {
+	counters.Finish(statusOf(err, 0))
+	r := counters.Report()
+	return &r, err
+}
+
+// passes does the work of run, and returns how many entries failed.
+func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters) (int, error) {
+	o := e.o
 	if !o.Deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, o.Deadline)
 		defer cancel()
 	}
 	if !o.DryRun {
-		if err := os.Mkdir(dst, 0o700); err != nil && !os.IsExist(err) {
-			return report(fmt.Errorf("create destination: %w", err), 0)
+		if err := os.Mkdir(e.dst, 0o700); err != nil && !os.IsExist(err) {
+			return 0, fmt.Errorf("create destination: %w", err)
 		}
 	}
-	failed, err := run(ctx, src, dst, &o, counters)
-	return report(err, failed)
+	hard, abort := hardStop(ctx, o.Grace, o.Abort)
+	defer abort()
+	failed, base := 0, 0
+	if r := e.resume; r != nil {
+		n, err := e.replay(ctx, hard, j, counters, append(r.FailedChunks, r.PendingChunks...))
+		failed += n
+		if err != nil || ctx.Err() != nil || (r.Crawled && r.Finished) {
+			return failed, errors.Join(err, ctx.Err())
+		}
+		base = r.next
+	}
+	n, err := e.full(ctx, hard, j, counters, base)
+	return failed + n, err
 }
 
-// run is one pass: crawl, copy, then Finish. It returns how many entries
-// failed.
-func run(ctx context.Context, src, dst string, o *Options, counters *kpi.Counters) (int, error) {
-	w, err := partition.NewWalker(src, partition.Options{Walkers: o.Walkers, MaxFiles: o.MaxFiles,
+// full is a full pass: crawl, copy, then Finish (the delete pass and the
+// directories' metadata), unless the run was stopped.
+func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Counters, base int) (int, error) {
+	o := e.o
+	w, err := partition.NewWalker(e.src, partition.Options{Walkers: o.Walkers, MaxFiles: o.MaxFiles,
 		MaxBytes: o.MaxBytes, Filter: partition.Filter{Exclude: o.Excludes}, OneFileSystem: o.OneFileSystem,
 		ReadLinks: true, Reporter: vanishedOnly{counters}})
 	if err != nil {
 		return 0, &UsageError{err}
 	}
-	c, err := transfer.New(ctx, src, dst, transfer.Options{Workers: o.Workers, Delete: o.Delete,
-		DryRun: o.DryRun, Itemize: o.Itemize, Reporter: counters, Logger: o.Logger,
-		Protect: func(rel string) bool { return w.Skips(rel, false) }})
+	c, err := e.copier(hard, counters, o.Delete, func(rel string) bool { return w.Skips(rel, false) })
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
-	chunks, counted := make(chan partition.Chunk, 2), make(chan partition.Chunk, o.Workers)
-	results := make(chan transfer.Result, o.Workers)
-	failed := 0
-	g, gctx := errgroup.WithContext(ctx)
-	stopCrawl, stopCopy := counters.StartPhase("crawl"), counters.StartPhase("copy")
-	g.Go(func() error { defer stopCrawl(); return w.Run(gctx, chunks) })
-	g.Go(func() error { defer close(counted); return scanned(gctx, chunks, counted, counters) })
-	g.Go(func() error { defer close(results); return c.Run(gctx, counted, results) })
-	g.Go(func() error {
-		for r := range results {
-			failed += len(r.Failed)
-		}
-		return nil
+	p := &pass{o: o, counters: counters, j: j, c: c, hard: hard, idBase: base}
+	stopCopy := counters.StartPhase("copy")
+	complete, err := p.Run(ctx, func(ctx context.Context, out chan<- partition.Chunk) error {
+		defer counters.StartPhase("crawl")() // its end tells progress the total
+		return w.Run(ctx, out)
 	})
-	err = g.Wait()
 	stopCopy()
-	if err != nil {
-		return failed, err
+	if err != nil || !complete {
+		return p.failed, errors.Join(err, ctx.Err())
+	}
+	if err := j.event("crawled"); err != nil {
+		return p.failed, err
 	}
 	defer counters.StartPhase("finish")()
-	return failed, c.Finish(ctx)
+	if err := c.Finish(ctx); err != nil {
+		return p.failed, err
+	}
+	return p.failed, j.event("finished")
 }
 
-// scanned books every entry of the chunks as scanned, and passes them on.
-func scanned(ctx context.Context, in <-chan partition.Chunk, out chan<- partition.Chunk, c *kpi.Counters) error {
-	for ch := range in {
-		for i := range ch.Entries {
-			e := &ch.Entries[i]
-			size := int64(0)
-			if e.IsRegular() {
-				size = e.Size
-			}
-			c.Scanned(kpi.TypeOf(e.FileMode()), size)
-		}
-		select {
-		case out <- ch:
-		case <-ctx.Done():
-			return ctx.Err()
+// copier returns a Copier from src to dst with the run's options.
+func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, skips func(string) bool) (*transfer.Copier, error) {
+	o := e.o
+	protect := func(rel string) bool {
+		return skips(rel) || (e.stateRel != "" && (rel == e.stateRel || strings.HasPrefix(e.stateRel, rel+"/") ||
+			strings.HasPrefix(rel, e.stateRel+"/")))
+	}
+	var before func(int64) error
+	if o.MaxDelete > 0 || o.MaxDeletePercent > 0 {
+		before = func(n int64) error {
+			return deleteLimit(n, counters.Report().Scanned.Total(), o.MaxDelete, o.MaxDeletePercent)
 		}
 	}
-	return nil
+	return transfer.New(ctx, e.src, e.dst, transfer.Options{Workers: o.Workers, Delete: del,
+		DryRun: o.DryRun, Itemize: o.Itemize, Reporter: counters, Logger: o.Logger,
+		Protect: protect, BeforeDelete: before})
 }
 
 // vanishedOnly passes the crawl's vanished entries to kpi but not its

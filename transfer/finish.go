@@ -14,18 +14,25 @@ import (
 // crawl read completely; then it sets directories' metadata, deepest first,
 // since every create, rename or unlink inside a directory moves its mtime.
 // Directories of one depth are done in parallel.
+//
+// When Options.BeforeDelete refuses the delete pass, directories still get
+// their metadata back (the copy pass moved their mtimes), and Finish then
+// returns the refusal.
 func (c *Copier) Finish(ctx context.Context) error {
+	var refused error
 	if c.opt.Delete {
-		levels := c.dirs.byDepth(func(r *dirRec) bool { return r.known })
-		if err := c.eachDir(ctx, levels, c.prune); err != nil {
+		err := c.deletePass(ctx)
+		var se *refusal
+		if !errors.As(err, &se) && err != nil {
 			return err
 		}
+		refused = err
 	}
 	if c.opt.DryRun {
-		return nil
+		return refused
 	}
 	levels := c.dirs.byDepth(func(r *dirRec) bool { return r.known && (r.created || r.dirty || r.fix) })
-	return c.eachDir(ctx, levels, c.fixDir)
+	return errors.Join(refused, c.eachDir(ctx, levels, c.fixDir))
 }
 
 // eachDir runs f on each directory, level by level, with the workers.
@@ -93,42 +100,6 @@ func (c *Copier) itemizeDir(d metaDiff, rel string) {
 	if c.opt.Itemize != nil {
 		c.opt.Itemize(".d" + string(itemMeta(d)[1:]) + " " + rel + "/")
 	}
-}
-
-// prune removes from the destination directory rel every entry the source
-// directory lacks, unless the source was not read completely there.
-func (c *Copier) prune(w *worker, rel string) error {
-	if !c.dirs.complete(rel) {
-		return nil
-	}
-	fd, err := w.dst.open(rel)
-	if errors.Is(err, errAbsent) {
-		return nil
-	}
-	if err != nil {
-		return wrapErr("open", rel, err)
-	}
-	names, err := readNames(fd)
-	if err != nil {
-		return wrapErr("list", rel, err)
-	}
-	keep := c.dirs.get(rel).names
-	for _, name := range names {
-		p := join(rel, name)
-		if _, ok := keep[name]; ok || c.opt.Protect(p) {
-			continue
-		}
-		if c.opt.Itemize != nil {
-			c.opt.Itemize("*deleting   " + p)
-		}
-		if c.opt.DryRun {
-			continue
-		}
-		if err := c.remove(fd, p, name); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // skipDevice counts a device that can't be made here, warning once.

@@ -46,6 +46,11 @@ type Options struct {
 	// Protect reports whether a destination path must survive Delete
 	// though it is not in the source: one excluded from the copy, say.
 	Protect func(rel string) bool
+	// BeforeDelete, if set, is called once the delete pass knows how many
+	// entries it would remove (a directory counts with everything under
+	// it), before it removes any. An error stops Finish with that error
+	// and nothing removed: a guard against a source that lost its mount.
+	BeforeDelete func(n int64) error
 	// Retries is how often a transient error (EIO, ESTALE, ETIMEDOUT,
 	// EAGAIN) is retried; Backoff is the first wait, doubled each time.
 	Retries int

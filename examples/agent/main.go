@@ -1,8 +1,14 @@
 // Command agent is efsync's command-line agent. Each subcommand is in a
-// file of its own (partition_cmd.go, ...).
+// file of its own (partition_cmd.go, sync_cmd.go, ...).
 //
-// Exit codes: 0 success; 1 usage error or bad input (a missing source,
-// say); 2 done, but some entries failed (kpi.StatusPartial).
+// Exit codes, the same for every subcommand: 0 success; 1 usage error or
+// bad input (a missing source, say), found before anything is touched; 2
+// done, but some entries failed (Partial); 3 stopped by the deadline or a
+// signal (Incomplete); 4 a fatal error (Failed).
+//
+// The first SIGINT or SIGTERM stops a run gracefully: no new work starts,
+// and work in flight may finish within a grace period. A second aborts it
+// at once; temporary files are removed either way.
 package main
 
 import (
@@ -12,6 +18,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // command is one subcommand: run parses args (without the subcommand's
@@ -19,23 +27,42 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	run     func(env *env, args []string) int
+}
+
+// env is what a command runs with.
+type env struct {
+	ctx            context.Context // done at the first signal: stop gracefully
+	abort          <-chan struct{} // closed at the second: stop now
+	stdout, stderr io.Writer
+	term           bool // stderr is a terminal: draw progress on it
 }
 
 // commands lists the subcommands, in the order usage shows them.
 var commands = []command{
+	{"sync", "make DST a mirror of SRC, like fpsync", syncCmd},
 	{"partition", "crawl a tree and print its partitions, like fpart -L", partitionCmd},
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	abort := make(chan struct{})
+	go func() {
+		<-sig
+		cancel()
+		<-sig
+		close(abort)
+	}()
+	_, err := unix.IoctlGetTermios(int(os.Stderr.Fd()), unix.TCGETS)
+	code := run(&env{ctx: ctx, abort: abort, stdout: os.Stdout, stderr: os.Stderr, term: err == nil}, os.Args[1:])
 	os.Exit(code)
 }
 
 // run dispatches args to a subcommand and returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(e *env, args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		usage(stderr)
 		return 1
@@ -47,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], stdout, stderr)
+			return c.run(e, args[1:])
 		}
 	}
 	fmt.Fprintf(stderr, "agent: unknown command %q (agent -h lists them)\n", args[0])
@@ -62,5 +89,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\n'agent COMMAND -h' shows a command's flags.")
-	fmt.Fprintln(w, "exit codes: 0 success, 1 usage error or bad input, 2 some entries failed.")
+	fmt.Fprintln(w, "exit codes: 0 success, 1 usage error or bad input, 2 some entries failed,")
+	fmt.Fprintln(w, "3 stopped by the deadline or a signal, 4 failed.")
 }

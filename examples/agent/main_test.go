@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // agent runs the command with args and returns its exit code and output.
 func agent(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	code = run(&env{ctx: context.Background(), stdout: &out, stderr: &errOut}, args)
 	return code, out.String(), errOut.String()
 }
 

@@ -79,7 +79,8 @@ func (f *partitionFlags) check() error {
 }
 
 // partitionCmd is agent partition.
-func partitionCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func partitionCmd(e *env, args []string) int {
+	ctx, stdout, stderr := e.ctx, e.stdout, e.stderr
 	var msg bytes.Buffer // flag's messages: help to stdout, errors to stderr
 	fs, f := newPartitionFlags(&msg)
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/efsync/efsync"
+	"github.com/efsync/efsync/partition"
+)
+
+// syncFlags are the flags of agent sync.
+type syncFlags struct {
+	workers, files                int
+	size                          sizeFlag
+	del, dryRun, requireMount     bool
+	asJSON, listRuns, verbose     bool
+	requireFile, stateDir, resume string
+	maxDelete                     string
+	maxDuration, grace            time.Duration
+	exclude                       listFlag
+}
+
+// newSyncFlags returns the flag set of agent sync, writing its messages
+// to out, and the values it fills.
+func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
+	f := &syncFlags{size: partition.DefaultMaxBytes}
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.IntVar(&f.workers, "n", 0, "copy `N` partitions at once (default 8 × CPUs: EFS work waits on latency)")
+	fs.IntVar(&f.files, "f", partition.DefaultMaxFiles, "close a partition at `N` entries (-1: no limit)")
+	fs.Var(&f.size, "s", "close a partition at `SIZE` bytes: 512, 64K, 4G (-1: no limit)")
+	fs.BoolVar(&f.del, "E", false, "delete what SRC lacks from DST, where SRC was read completely")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "change nothing; list what would change, like rsync -n -i")
+	fs.Var(&f.exclude, "exclude", "leave out entries matching `PATTERN` (a name, or a path if it holds a /); repeatable")
+	fs.StringVar(&f.maxDelete, "max-delete", "", "fail, deleting nothing, if -E would delete more than `N` entries, or N% of DST")
+	fs.BoolVar(&f.requireMount, "require-mount", false, "refuse a SRC that is not a mount point, or is empty")
+	fs.StringVar(&f.requireFile, "require-file", "", "refuse a SRC without the file `NAME` at its top")
+	fs.BoolVar(&f.asJSON, "json", false, "print the final report as JSON on stdout")
+	fs.StringVar(&f.stateDir, "state-dir", "", "keep run journals in `DIR` (default $XDG_STATE_HOME/efsync)")
+	fs.StringVar(&f.resume, "resume", "", "copy again what run `RUNID` left failed or unfinished")
+	fs.BoolVar(&f.listRuns, "list-runs", false, "list the runs of SRC to DST and exit")
+	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
+	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
+	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: agent sync [flags] SRC DST")
+		fmt.Fprintln(w, "\nMakes the contents of DST match those of SRC, as fpsync does: the crawl is")
+		fmt.Fprintln(w, "cut into partitions that are copied in parallel while it goes on. Runs are")
+		fmt.Fprintln(w, "journaled, so that --resume can finish one. Flags go before SRC.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs, f
+}
+
+// options returns the efsync.Options that f asks for, or bad input.
+func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
+	o := efsync.Options{Workers: f.workers, MaxFiles: f.files, MaxBytes: int64(f.size), Delete: f.del,
+		DryRun: f.dryRun, Excludes: f.exclude, RequireMount: f.requireMount, RequireFile: f.requireFile,
+		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace}
+	switch {
+	case f.workers < 0:
+		return o, fmt.Errorf("-n %d: want a positive count", f.workers)
+	case f.files == 0 || f.files < -1:
+		return o, fmt.Errorf("-f %d: want a positive count, or -1", f.files)
+	case f.maxDuration < 0:
+		return o, fmt.Errorf("--max-duration %s: want a positive duration", f.maxDuration)
+	case f.grace < 0:
+		return o, fmt.Errorf("--grace %s: want a positive duration", f.grace)
+	}
+	if f.maxDuration > 0 {
+		o.Deadline = now.Add(f.maxDuration)
+	}
+	if f.grace == 0 {
+		o.Grace = -1 // 0 in Options means the default
+	}
+	if f.maxDelete != "" {
+		n, pct, err := parseMaxDelete(f.maxDelete)
+		if err != nil {
+			return o, err
+		}
+		o.MaxDelete, o.MaxDeletePercent = n, pct
+	}
+	return o, nil
+}
+
+// parseMaxDelete parses --max-delete: a count, or a percentage ("5%").
+func parseMaxDelete(v string) (n int64, pct float64, err error) {
+	if s, ok := strings.CutSuffix(v, "%"); ok {
+		pct, err = strconv.ParseFloat(s, 64)
+		if err != nil || pct <= 0 || pct > 100 {
+			return 0, 0, fmt.Errorf("--max-delete %q: want a count, or a percentage above 0 and at most 100", v)
+		}
+		return 0, pct, nil
+	}
+	n, err = strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, 0, fmt.Errorf("--max-delete %q: want a positive count, or a percentage such as 5%%", v)
+	}
+	return n, 0, nil
+}
+
+// syncCmd is agent sync.
+func syncCmd(e *env, args []string) int {
+	var msg bytes.Buffer
+	fs, f := newSyncFlags(&msg)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			e.stdout.Write(msg.Bytes())
+			return 0
+		}
+		e.stderr.Write(msg.Bytes())
+		return 1 // flag.ExitOnError would exit with 2, which means Partial here
+	}
+	src, dst, err := twoPaths(fs.Args())
+	var o efsync.Options
+	if err == nil {
+		o, err = f.options(time.Now())
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sync: %v\n", err)
+		return 1
+	}
+	if f.listRuns {
+		return listRuns(e, f.stateDir, src, dst)
+	}
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelInfo
+	}
+	o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	o.Abort = e.abort
+	var mu sync.Mutex // itemized lines come from several workers
+	if f.dryRun {
+		o.Itemize = func(line string) { mu.Lock(); fmt.Fprintln(e.stdout, line); mu.Unlock() }
+	}
+	pr := newProgress(e.stderr, e.term)
+	o.Progress = pr.update
+	rep, err := efsync.Sync(e.ctx, src, dst, efsync.WithOptions(o))
+	pr.clear()
+	var ue *efsync.UsageError
+	if errors.As(err, &ue) || rep == nil {
+		fmt.Fprintf(e.stderr, "sync: %v\n", err)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sync: %v\n", err)
+	}
+	for _, er := range rep.Errors.First {
+		fmt.Fprintf(e.stderr, "sync: %s: %s\n", er.Path, er.Message)
+	}
+	if f.asJSON {
+		rep.WriteJSON(e.stdout)
+	} else {
+		rep.WriteText(e.stdout)
+	}
+	return rep.Status.ExitCode()
+}
+
+// listRuns prints the runs of src to dst, oldest first.
+func listRuns(e *env, stateDir, src, dst string) int {
+	runs, err := efsync.Runs(stateDir, src, dst)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "sync: %v\n", err)
+		return 1
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(e.stderr, "sync: no runs of %s to %s\n", src, dst)
+	}
+	for _, r := range runs {
+		fmt.Fprintln(e.stdout, r)
+	}
+	return 0
+}
+
+// twoPaths returns the SRC and DST of args, refusing flags after them.
+func twoPaths(args []string) (string, string, error) {
+	for _, a := range args[min(1, len(args)):] {
+		if strings.HasPrefix(a, "-") {
+			return "", "", fmt.Errorf("flag %s after the paths: flags go before SRC", a)
+		}
+	}
+	if len(args) != 2 {
+		return "", "", fmt.Errorf("want SRC and DST, got %d paths (agent sync -h shows the usage)", len(args))
+	}
+	return args[0], args[1], nil
+}

@@ -25,8 +25,9 @@ var ErrUnsafeSource = errors.New("refusing to mirror this source")
 func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format, a...)} }
 
 // checkPaths checks src and dst before anything is touched, and returns
-// them cleaned.
-func checkPaths(src, dst string) (string, string, error) {
+// them cleaned. Unless readOnly, dst (or, if it is missing, its parent)
+// must be writable.
+func checkPaths(src, dst string, readOnly bool) (string, string, error) {
 	st, err := os.Stat(src)
 	if err != nil {
 		return "", "", &UsageError{err}
@@ -59,6 +60,15 @@ func checkPaths(src, dst string) (string, string, error) {
 	}
 	if strings.HasPrefix(rs, rd+"/") {
 		return "", "", usage("source %s is inside the destination %s", src, dst)
+	}
+	if !readOnly {
+		target := dst
+		if _, err := os.Lstat(dst); err != nil {
+			target = filepath.Dir(filepath.Clean(dst))
+		}
+		if err := unix.Access(target, unix.W_OK|unix.X_OK); err != nil {
+			return "", "", usage("destination %s: not writable: %w", target, err)
+		}
 	}
 	return filepath.Clean(src), filepath.Clean(dst), nil
 }

@@ -46,6 +46,7 @@ type runMeta struct {
 	End         time.Time   `json:"end,omitzero"`
 	Status      string      `json:"status"` // a kpi.Status, or "running"
 	PID         int         `json:"pid"`
+	Cleaned     bool        `json:"cleaned,omitempty"` // the temporary files it may have left were removed
 	Report      *kpi.Report `json:"report,omitempty"`
 }
 

@@ -61,9 +61,29 @@ func (p *pass) Run(ctx context.Context, produce producer) (complete bool, err er
 		}
 		return nil
 	})
-	err = g.Wait()
+	errc := make(chan error, 1)
+	go func() { errc <- g.Wait() }()
+	select {
+	case err = <-errc:
+	case <-p.hard.Done():
+		select {
+		case err = <-errc:
+		case <-time.After(abandonAfter):
+			n := p.c.Abandon()
+			p.o.Logger.Warn("copies did not stop; a later run removes what they leave", "temporary_files", n)
+			if err := p.j.event("abandoned"); err != nil {
+				p.o.Logger.Warn("journal", "err", err)
+			}
+			return false, p.hard.Err()
+		}
+	}
 	return complete && err == nil, err
 }
+
+// abandonAfter is how long copies cut short may take to stop before the
+// pass gives up on them: a call the file system never answers must not
+// keep an aborted run alive.
+const abandonAfter = 2 * time.Second
 
 // gate books the chunks' entries as scanned, journals each chunk, and
 // passes it on to the copier, until ctx is done: then it starts no more,

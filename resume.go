@@ -79,17 +79,18 @@ func withParents(rels []string) []string {
 	return append(dirs, rels...)
 }
 
-// cleanKilled removes the temporary files that killed runs of this pair
-// left in the destination: only in the directories of the chunks they
-// were copying, as their journals tell. It then marks them killed, and
-// removes the oldest runs beyond keepRuns.
+// cleanKilled removes the temporary files that killed runs of this pair,
+// or runs that abandoned stuck copies, left in the destination: only in
+// the directories of the chunks they were copying, as their journals
+// tell. It then marks them cleaned, and removes the oldest runs beyond
+// keepRuns.
 func (e *engine) cleanKilled(ctx context.Context) error {
 	runs, err := listRuns(e.pair.dir, true)
 	if err != nil {
 		return err
 	}
 	for _, r := range runs {
-		if r.Status != StatusKilled {
+		if (r.Status != StatusKilled && !r.abandoned) || r.cleaned {
 			continue
 		}
 		dir := filepath.Join(e.pair.dir, "runs", r.ID)
@@ -113,7 +114,10 @@ func (e *engine) cleanKilled(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		m.Status = StatusKilled
+		if r.Status == StatusKilled {
+			m.Status = StatusKilled
+		}
+		m.Cleaned = true
 		if err := writeMeta(dir, m); err != nil {
 			return err
 		}

@@ -32,7 +32,9 @@ type RunInfo struct {
 	// FailedChunks and PendingChunks are the ids of those chunks.
 	FailedChunks, PendingChunks []int
 
-	next int // above every chunk id the run used
+	next      int  // above every chunk id the run used
+	abandoned bool // copies were left running: temporary files may remain
+	cleaned   bool // those were removed
 }
 
 // StatusKilled is a run's status when it ended without saying how.
@@ -91,7 +93,8 @@ func loadRun(dir string, locked bool) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, err
 	}
-	info := RunInfo{ID: m.ID, Source: m.Source, Destination: m.Destination, Start: m.Start, End: m.End, Status: m.Status}
+	info := RunInfo{ID: m.ID, Source: m.Source, Destination: m.Destination, Start: m.Start, End: m.End,
+		Status: m.Status, cleaned: m.Cleaned}
 	if info.Status == statusRunning && (locked || !alive(m.PID)) {
 		info.Status = StatusKilled
 	}
@@ -103,6 +106,8 @@ func loadRun(dir string, locked bool) (RunInfo, error) {
 				info.Crawled = true
 			case line == "finished":
 				info.Finished = true
+			case line == "abandoned":
+				info.abandoned = true
 			case strings.HasPrefix(line, "done "):
 				info.Done++
 				if id, err := strconv.Atoi(line[5:]); err == nil {

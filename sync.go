@@ -37,7 +37,7 @@ func Sync(ctx context.Context, src, dst string, opts ...Option) (*kpi.Report, er
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
-	src, dst, err := checkPaths(src, dst)
+	src, dst, err := checkPaths(src, dst, o.DryRun)
 	if err != nil {
 		return nil, err
 	}

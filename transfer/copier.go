@@ -35,6 +35,7 @@ type Copier struct {
 
 	// state
 	dirs    *dirSet
+	temps   inflight     // temporary files being written
 	noCFR   atomic.Bool  // copy_file_range failed once: use read and write
 	skipped atomic.Int64 // devices not made: no privilege
 }

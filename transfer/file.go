@@ -94,6 +94,8 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 	if err != nil {
 		return err
 	}
+	c.temps.add(dfd, tmp)
+	defer c.temps.remove(dfd, tmp)
 	done := false
 	defer func() {
 		if !done {

@@ -15,9 +15,9 @@ import (
 // since every create, rename or unlink inside a directory moves its mtime.
 // Directories of one depth are done in parallel.
 //
-// When Options.BeforeDelete refuses the delete pass, directories still get
-// their metadata back (the copy pass moved their mtimes), and Finish then
-// returns the refusal.
+// When Options.BeforeDelete refuses the delete pass, only the directories
+// this run wrote in get the source's metadata (the copy pass moved their
+// mtimes); others are left as they are, and Finish returns the refusal.
 func (c *Copier) Finish(ctx context.Context) error {
 	var refused error
 	if c.opt.Delete {
@@ -31,7 +31,7 @@ func (c *Copier) Finish(ctx context.Context) error {
 	if c.opt.DryRun {
 		return refused
 	}
-	levels := c.dirs.byDepth(func(r *dirRec) bool { return r.known && (r.created || r.dirty || r.fix) })
+	levels := c.dirs.byDepth(func(r *dirRec) bool { return r.known && (r.created || r.dirty || (r.fix && refused == nil)) })
 	return errors.Join(refused, c.eachDir(ctx, levels, c.fixDir))
 }
 

@@ -44,6 +44,12 @@ func probe(dirfd int, log *slog.Logger, dryRun bool) *features {
 		f.mknod, f.user, f.acl, f.nsTimes = root, true, true, true
 		return f
 	}
+	// The probe leaves no trace: the directory gets its times back, so
+	// that a run that ends early (a refused delete pass) changed nothing.
+	var dirSt unix.Stat_t
+	if unix.Fstat(dirfd, &dirSt) == nil {
+		defer futimens(dirfd, &[2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, dirSt.Mtim})
+	}
 	name := tempName()
 	fd, err := unix.Openat(dirfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
 	if err != nil {

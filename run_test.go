@@ -120,7 +120,8 @@ func TestStoppedRunJournalsWhatItDidNotCopy(t *testing.T) {
 	state := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	rep, err := Sync(ctx, src, dst, StateDir(state), Delete(),
-		func(o *Options) { o.MaxFiles, o.Workers, o.ProgressEvery = 5, 1, 1
+		func(o *Options) {
+			o.MaxFiles, o.Workers, o.ProgressEvery = 5, 1, 1
 			o.Progress = func(r kpi.Report) {
 				if len(r.Partitions) > 0 {
 					cancel()

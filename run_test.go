@@ -45,6 +45,8 @@ func TestStateDirInsideTheTrees(t *testing.T) {
 	}
 
 	inSrc := filepath.Join(src, "state")
+	must(t, os.MkdirAll(filepath.Join(src, "sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(src, "sub", "state"), []byte("data, not state"), 0o644))
 	dst2 := dst + "2"
 	if _, err := Sync(context.Background(), src, dst2, Delete(), StateDir(inSrc)); err != nil {
 		t.Fatal(err)
@@ -54,6 +56,9 @@ func TestStateDirInsideTheTrees(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(dst2, "state")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the state in the source was copied: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst2, "sub", "state")); err != nil || string(b) != "data, not state" {
+		t.Errorf("a file named like the state was left out: %q %v", b, err)
 	}
 }
 

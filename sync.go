@@ -56,6 +56,7 @@ type engine struct {
 	pair     *pairState // nil in a dry run
 	resume   *RunInfo   // the run to resume, if any
 	stateRel string     // the state directory relative to dst, if inside it
+	skipSrc  string     // a path the crawl leaves out: the state, if in a tree
 }
 
 // newEngine takes the pair's state; it refuses, as bad input, a state
@@ -71,10 +72,10 @@ func newEngine(src, dst string, o *Options) (*engine, error) {
 		return nil, &UsageError{err}
 	}
 	if rel, ok := within(rs, root); ok {
-		o.Excludes = append(o.Excludes, rel) // state is not data
+		e.skipSrc = rel // state is not data
 	}
 	if rel, ok := within(rd, root); ok {
-		e.stateRel = rel
+		e.stateRel, e.skipSrc = rel, rel // neither copied over nor deleted
 	}
 	if o.DryRun {
 		if o.Resume != "" {
@@ -193,7 +194,7 @@ func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters)
 func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Counters, base int) (int, error) {
 	o := e.o
 	w, err := partition.NewWalker(e.src, partition.Options{Walkers: o.Walkers, MaxFiles: o.MaxFiles,
-		MaxBytes: o.MaxBytes, Filter: partition.Filter{Exclude: o.Excludes}, OneFileSystem: o.OneFileSystem,
+		MaxBytes: o.MaxBytes, Filter: e.filter(), OneFileSystem: o.OneFileSystem,
 		ReadLinks: true, Reporter: vanishedOnly{counters}})
 	if err != nil {
 		return 0, &UsageError{err}
@@ -221,6 +222,15 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 		return p.failed, err
 	}
 	return p.failed, j.event("finished")
+}
+
+// filter is the crawl's filter: the user's excludes, and the state.
+func (e *engine) filter() partition.Filter {
+	f := partition.Filter{Exclude: e.o.Excludes}
+	if e.skipSrc != "" && e.skipSrc != "." {
+		f.ExcludePaths = []string{e.skipSrc}
+	}
+	return f
 }
 
 // copier returns a Copier from src to dst with the run's options.

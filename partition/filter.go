@@ -31,6 +31,10 @@ type Filter struct {
 	// SnapshotExcludes adds fpsync's default excludes: .zfs, .snapshot*
 	// and .ckpt.
 	SnapshotExcludes bool
+
+	// ExcludePaths are relative paths, not patterns, left out with all
+	// they hold: a program's own state kept inside the tree, say.
+	ExcludePaths []string
 }
 
 // pattern is one compiled pattern.
@@ -43,6 +47,7 @@ type pattern struct {
 // matcher is a compiled Filter. It is read-only, so safe for concurrent use.
 type matcher struct {
 	exclude, include []pattern
+	paths            map[string]bool
 }
 
 // compile checks f's patterns and returns its matcher.
@@ -67,6 +72,12 @@ func (f *Filter) compile() (*matcher, error) {
 	}
 	add(&m.include, f.Include, false)
 	add(&m.include, f.IncludeFold, true)
+	for _, p := range f.ExcludePaths {
+		if m.paths == nil {
+			m.paths = map[string]bool{}
+		}
+		m.paths[path.Clean(p)] = true
+	}
 	return m, err
 }
 
@@ -74,6 +85,9 @@ func (f *Filter) compile() (*matcher, error) {
 // It is a pure function of its arguments.
 func (m *matcher) skip(name, rel string, dir bool) bool {
 	if len(m.include) > 0 && !dir && !anyMatch(m.include, name, rel) {
+		return true
+	}
+	if m.paths[rel] {
 		return true
 	}
 	return len(m.exclude) > 0 && anyMatch(m.exclude, name, rel)

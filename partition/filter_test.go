@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"path"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -83,5 +84,17 @@ func TestParseDirents(t *testing.T) {
 	got := parseDirents(append(buf, 1, 2, 3), nil) // a truncated record at the end is ignored
 	if d := cmp.Diff(want, got, cmp.AllowUnexported(dirent{})); d != "" {
 		t.Errorf("parseDirents (-want +got):\n%s", d)
+	}
+}
+
+func TestExcludePathsAreExact(t *testing.T) {
+	m, err := (&Filter{ExcludePaths: []string{"state", "a/b[1]"}}).compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel, want := range map[string]bool{"state": true, "x/state": false, "a/b[1]": true, "a/b1": false, "a": false} {
+		if got := m.skip(path.Base(rel), rel, true); got != want {
+			t.Errorf("skip(%q) = %v, want %v", rel, got, want)
+		}
 	}
 }

@@ -67,43 +67,70 @@ func (c *Copier) Close() error {
 }
 
 // Run copies the chunks from in with Options.Workers workers until in is
-// closed, sending each chunk's Result to out (if not nil). It stops early,
-// returning the error, when ctx is cancelled (temporary files are removed
-// first), when the destination is full (a *FatalError), or when ErrorFunc
-// returns an error.
+// closed, sending each chunk's Result to out (if not nil) once all of its
+// entries are done. A chunk is cut into batches (see batchSize) that the
+// workers share, so that one big chunk keeps them all busy. Run stops
+// early, returning the error, when ctx is cancelled (temporary files are
+// removed first), when the destination is full (a *FatalError), or when
+// ErrorFunc returns an error; the Results of chunks not done are not sent.
 func (c *Copier) Run(ctx context.Context, in <-chan partition.Chunk, out chan<- Result) error {
 	g, ctx := errgroup.WithContext(ctx)
+	work := make(chan *batch, c.opt.Workers)
+	g.Go(func() error {
+		defer close(work)
+		return dispatch(ctx, in, work)
+	})
 	for range c.opt.Workers {
 		g.Go(func() error {
 			w := c.newWorker()
 			defer w.close()
-			for {
+			for b := range work {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				failed, err := w.batch(ctx, b)
+				if err != nil {
+					return err
+				}
+				r, last := b.job.done(b.slot, failed)
+				if !last || out == nil {
+					continue
+				}
 				select {
+				case out <- r:
 				case <-ctx.Done():
 					return ctx.Err()
-				case ch, ok := <-in:
-					if !ok {
-						return nil
-					}
-					r, err := w.chunk(ctx, &ch)
-					if err != nil {
-						return err
-					}
-					if out != nil {
-						select {
-						case out <- r:
-						case <-ctx.Done():
-							return ctx.Err()
-						}
-					}
 				}
 			}
+			return ctx.Err()
 		})
 	}
 	return g.Wait()
 }
 
-// worker copies one chunk at a time; its chains are its own.
+// dispatch cuts each chunk from in into batches and sends them to work,
+// until in is closed or ctx is cancelled.
+func dispatch(ctx context.Context, in <-chan partition.Chunk, work chan<- *batch) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ch, ok := <-in:
+			if !ok {
+				return nil
+			}
+			for _, b := range batches(&ch, batchSize) {
+				select {
+				case work <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+	}
+}
+
+// worker copies one batch at a time; its chains are its own.
 type worker struct {
 	c        *Copier
 	src, dst *chain
@@ -116,44 +143,6 @@ func (c *Copier) newWorker() *worker {
 func (w *worker) close() {
 	w.src.close()
 	w.dst.close()
-}
-
-// chunk copies the entries of ch: single entries in order, then each
-// hard-link group as a whole.
-func (w *worker) chunk(ctx context.Context, ch *partition.Chunk) (Result, error) {
-	r := Result{Chunk: ch.ID}
-	groups := map[[2]uint64][]*partition.Entry{}
-	var order [][2]uint64
-	for i := range ch.Entries {
-		e := &ch.Entries[i]
-		if e.Err == nil && e.Nlink > 1 && !e.IsDir() {
-			k := [2]uint64{e.Dev, e.Ino}
-			if groups[k] == nil {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], e)
-			continue
-		}
-		if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil {
-			if !w.failed(&r, e.Path, err) {
-				return r, err
-			}
-		}
-	}
-	for _, k := range order {
-		g := groups[k]
-		if len(g) == 1 { // the other links are outside the tree
-			e := g[0]
-			if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil && !w.failed(&r, e.Path, err) {
-				return r, err
-			}
-			continue
-		}
-		if err := w.group(ctx, g, &r); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
 }
 
 // failed books a failed entry into r and reports whether the run goes on.

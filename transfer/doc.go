@@ -3,7 +3,10 @@
 // against a hostile destination.
 //
 //	c, _ := transfer.New(ctx, src, dst, opt) // opens both roots, probes dst once
-//	c.Run(ctx, chunks, results)             // Options.Workers workers, a chunk each
+//	c.Run(ctx, chunks, results)             // Options.Workers workers share each
+//	                                        // chunk, in batches of consecutive
+//	                                        // entries; a chunk's Result follows
+//	                                        // its last batch
 //	    per entry, retrying EIO/ESTALE/ETIMEDOUT/EAGAIN with backoff:
 //	        open its directory on both sides through the worker's chain of
 //	          directory fds (openat O_NOFOLLOW; missing ones made 0700)

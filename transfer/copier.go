@@ -28,10 +28,12 @@ type Result struct {
 // releases the roots.
 type Copier struct {
 	// config
-	opt     Options
-	feat    *features
-	srcRoot int
-	dstRoot int
+	opt         Options
+	feat        *features
+	srcRoot     int
+	dstRoot     int
+	srcDev      uint64 // the source root's file system
+	srcNoXattrs bool   // it has no xattrs at all, like EFS
 
 	// state
 	dirs    *dirSet
@@ -54,11 +56,28 @@ func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
 	}
 	c := &Copier{opt: opt, srcRoot: s, dstRoot: d, dirs: newDirSet()}
 	c.feat = probe(d, opt.Logger, opt.DryRun)
+	if c.srcDev, c.srcNoXattrs, err = probeSource(s); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("source %s: %w", src, err)
+	}
 	if err := c.writable(d, "."); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("destination %s: %w", dst, err)
 	}
 	return c, ctx.Err()
+}
+
+// skipXattrs reports whether no entry's xattrs need reading: they are off,
+// or the destination can set none, so that none are copied or compared.
+func (c *Copier) skipXattrs() bool { return c.opt.NoXattrs || c.feat.noXattrs() }
+
+// dstXattrs returns the xattrs of the destination entry a, or nil when
+// they need no reading.
+func (c *Copier) dstXattrs(a at) (xattrs, error) {
+	if c.skipXattrs() {
+		return nil, nil
+	}
+	return readXattrs(a)
 }
 
 // Close releases the copier's file descriptors.

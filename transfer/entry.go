@@ -73,9 +73,10 @@ func lstatAt(dirfd int, name string) (st unix.Stat_t, ok bool, err error) {
 	return st, err == nil, err
 }
 
-// sourceXattrs returns the source entry's xattrs, unless they are off.
-func (w *worker) sourceXattrs(sfd int, name string) (xattrs, error) {
-	if w.c.opt.NoXattrs {
+// sourceXattrs returns the source entry e's xattrs, unless they are off,
+// can't be set at the destination, or e's file system has none.
+func (w *worker) sourceXattrs(e *partition.Entry, sfd int, name string) (xattrs, error) {
+	if w.c.skipXattrs() || (w.c.srcNoXattrs && e.Dev == w.c.srcDev) {
 		return nil, nil
 	}
 	if sfd < 0 { // the root
@@ -88,7 +89,7 @@ func (w *worker) sourceXattrs(sfd int, name string) (xattrs, error) {
 // everything under it is written.
 func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, r *fileReport) error {
 	c := w.c
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, sfd, name)
 	if err != nil {
 		return sourceErr(rel, err)
 	}
@@ -120,11 +121,9 @@ func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, 
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	var have xattrs
-	if !c.opt.NoXattrs {
-		if have, err = readXattrs(at{fd: fd}); err != nil {
-			return err
-		}
+	have, err := c.dstXattrs(at{fd: fd})
+	if err != nil {
+		return err
 	}
 	d := diffMeta(&st, have, wt, c.feat, &c.opt)
 	c.dirs.source(rel, wt, d.any())

@@ -24,7 +24,7 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, nam
 	if err != nil {
 		return err
 	}
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, sfd, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
@@ -45,12 +45,9 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, nam
 // metaOnly brings an entry whose content is up to date to e's metadata.
 func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r *fileReport) error {
 	c := w.c
-	var have xattrs
-	if !c.opt.NoXattrs {
-		var err error
-		if have, err = readXattrs(a); err != nil {
-			return err
-		}
+	have, err := c.dstXattrs(a)
+	if err != nil {
+		return err
 	}
 	d := diffMeta(st, have, w.c.wantOf(e, x), c.feat, &c.opt)
 	if !d.any() {
@@ -144,8 +141,8 @@ func (w *worker) newMeta(a at, e *partition.Entry, x xattrs) error {
 		return err
 	}
 	var have xattrs // a new file may have inherited a default ACL
-	if !w.c.opt.NoXattrs && e.Mode&unix.S_IFMT != unix.S_IFLNK {
-		if have, err = readXattrs(a); err != nil {
+	if e.Mode&unix.S_IFMT != unix.S_IFLNK {
+		if have, err = w.c.dstXattrs(a); err != nil {
 			return err
 		}
 	}

@@ -40,7 +40,7 @@ func (w *worker) special(e *partition.Entry, dfd, sfd int, name string, r *fileR
 		r.o = kpi.Skipped
 		return nil
 	}
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, sfd, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}

@@ -10,10 +10,10 @@ import (
 )
 
 // at names an entry without a path from the root: by an open fd of it, or
-// by its name in an open directory. Calls that have no *at form (the xattr
-// calls, chmod on old kernels) go through /proc/self/fd, which pins the
-// directory, with no-follow calls for the last name: a symlink planted
-// there can't redirect them.
+// by its name in an open directory. Calls that have no *at form (xattr
+// writes, reads before Linux 6.13, chmod on old kernels) go through
+// /proc/self/fd, which pins the directory, with no-follow calls for the
+// last name: a symlink planted there can't redirect them.
 type at struct {
 	fd    int // the entry itself, or -1
 	dirfd int
@@ -33,18 +33,13 @@ type xattrs map[string]string
 // readXattrs returns every extended attribute of a; nil when it has none
 // or the file system has none.
 func readXattrs(a at) (xattrs, error) {
-	buf := make([]byte, 1024)
-	list := func(b []byte) (int, error) {
-		if a.fd >= 0 {
-			return unix.Flistxattr(a.fd, b)
-		}
-		return unix.Llistxattr(a.proc(), b)
-	}
-	n, err := list(buf)
+	var small [1024]byte
+	buf := small[:]
+	n, err := listXattr(a, buf)
 	if errors.Is(err, unix.ERANGE) {
-		if n, err = list(nil); err == nil {
+		if n, err = listXattr(a, nil); err == nil {
 			buf = make([]byte, n)
-			n, err = list(buf)
+			n, err = listXattr(a, buf)
 		}
 	}
 	if n == 0 || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOTSUP) {
@@ -68,17 +63,11 @@ func readXattrs(a at) (xattrs, error) {
 }
 
 func getXattr(a at, name string) (string, error) {
-	get := func(b []byte) (int, error) {
-		if a.fd >= 0 {
-			return unix.Fgetxattr(a.fd, name, b)
-		}
-		return unix.Lgetxattr(a.proc(), name, b)
-	}
 	buf := make([]byte, 256)
 	for {
-		n, err := get(buf)
+		n, err := getXattrInto(a, name, buf)
 		if errors.Is(err, unix.ERANGE) {
-			if n, err = get(nil); err != nil {
+			if n, err = getXattrInto(a, name, nil); err != nil {
 				return "", err
 			}
 			buf = make([]byte, n)

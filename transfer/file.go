@@ -18,13 +18,13 @@ func upToDate(e *partition.Entry, st *unix.Stat_t, window int64) bool {
 }
 
 // file makes the destination's regular file name in dfd match e.
-func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, name string, r *fileReport) error {
+func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcDir, name string, r *fileReport) error {
 	c := w.c
 	st, exists, err := lstatAt(dfd, name)
 	if err != nil {
 		return err
 	}
-	x, err := w.sourceXattrs(e, sfd, name)
+	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
@@ -38,6 +38,10 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, nam
 	c.itemize(itemFor(r.o, e, &st, exists), e, e.Path)
 	if c.opt.DryRun {
 		return nil
+	}
+	sfd, err := src.fd()
+	if err != nil {
+		return sourceErr(e.Path, err)
 	}
 	return w.copyFile(ctx, e, x, dfd, sfd, name, &st, exists, r)
 }

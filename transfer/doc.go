@@ -8,8 +8,12 @@
 //	                                        // entries; a chunk's Result follows
 //	                                        // its last batch
 //	    per entry, retrying EIO/ESTALE/ETIMEDOUT/EAGAIN with backoff:
-//	        open its directory on both sides through the worker's chain of
-//	          directory fds (openat O_NOFOLLOW; missing ones made 0700)
+//	        open its destination directory through the worker's chain of
+//	          directory fds (openat O_NOFOLLOW; missing ones made 0700);
+//	          with Delete, the first open of a directory lists it (the
+//	          delete pass's list, and READDIRPLUS brings the attributes of
+//	          the entries in it); the source's, only if data or xattrs are
+//	          read
 //	        quick check: type, size, mtime (ns), mode, owner, xattrs (not
 //	          read when the destination can set none, nor from a source
 //	          file system that has none, like EFS)
@@ -23,8 +27,9 @@
 //	    hard-link groups: keep or copy one member, link the others to it
 //	    directories: record their metadata for Finish
 //	c.Finish(ctx) // Delete: prune entries the source lacks, in completely
-//	              // read directories; then directories' metadata, deepest
-//	              // level first, a level in parallel
+//	              // read directories, from those lists (a directory
+//	              // never opened is listed now); then directories'
+//	              // metadata, deepest level first, a level in parallel
 //
 // # Safety
 //

@@ -99,21 +99,25 @@ func (c *Copier) prune(w *worker, rel string) error {
 	if !c.dirs.complete(rel) {
 		return nil
 	}
-	fd, err := w.dst.open(rel)
-	if errors.Is(err, errAbsent) {
-		return nil
+	r := c.dirs.get(rel)
+	names := r.dstNames
+	if !r.listed {
+		fd, err := w.dst.open(rel)
+		if errors.Is(err, errAbsent) {
+			return nil
+		}
+		if err != nil {
+			return wrapErr("open", rel, err)
+		}
+		if r = c.dirs.get(rel); r.listed { // by the open
+			names = r.dstNames
+		} else if names, err = readNames(fd); err != nil {
+			return wrapErr("list", rel, err)
+		}
 	}
-	if err != nil {
-		return wrapErr("open", rel, err)
-	}
-	names, err := readNames(fd)
-	if err != nil {
-		return wrapErr("list", rel, err)
-	}
-	keep := c.dirs.get(rel).names
 	for _, name := range names {
 		p := join(rel, name)
-		if _, ok := keep[name]; ok || c.opt.Protect(p) {
+		if _, ok := r.names[name]; ok || c.opt.Protect(p) {
 			continue
 		}
 		if c.opt.Itemize != nil {
@@ -121,6 +125,10 @@ func (c *Copier) prune(w *worker, rel string) error {
 		}
 		if c.opt.DryRun {
 			continue
+		}
+		fd, err := w.dst.open(rel)
+		if err != nil {
+			return wrapErr("open", rel, err)
 		}
 		if err := c.remove(fd, p, name); err != nil {
 			return err

@@ -28,6 +28,9 @@ type Options struct {
 	// Excludes are patterns, like fpart -x, on names or, with a slash,
 	// relative paths. Excluded entries are neither copied nor deleted.
 	Excludes []string
+	// NoXattrs neither compares nor copies extended attributes and ACLs,
+	// like rsync without -X and -A.
+	NoXattrs bool
 	// OneFileSystem doesn't descend into other file systems.
 	OneFileSystem bool
 	// Deadline, if set, stops the run at that time: the report is then

@@ -247,7 +247,7 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 		}
 	}
 	return transfer.New(ctx, e.src, e.dst, transfer.Options{Workers: o.Workers, Delete: del,
-		DryRun: o.DryRun, Itemize: o.Itemize, Reporter: counters, Logger: o.Logger,
+		DryRun: o.DryRun, Itemize: o.Itemize, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
 		Protect: protect, BeforeDelete: before})
 }
 

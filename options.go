@@ -28,6 +28,13 @@ type Options struct {
 	// Excludes are patterns, like fpart -x, on names or, with a slash,
 	// relative paths. Excluded entries are neither copied nor deleted.
 	Excludes []string
+	// FullCheck reads every entry's xattrs and ACLs. Without it, a run
+	// after one that ended with every entry equal reads them only for
+	// entries whose ctime moved since on either side (every change to
+	// xattrs, ACLs, mode or owner moves it): on a local disk, that halves
+	// the calls of a run with no change. A source on another file system
+	// is trusted to have a clock within 2 minutes of this machine's.
+	FullCheck bool
 	// NoXattrs neither compares nor copies extended attributes and ACLs,
 	// like rsync without -X and -A.
 	NoXattrs bool

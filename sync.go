@@ -53,10 +53,12 @@ func Sync(ctx context.Context, src, dst string, opts ...Option) (*kpi.Report, er
 type engine struct {
 	src, dst string // as given, cleaned
 	o        *Options
-	pair     *pairState // nil in a dry run
-	resume   *RunInfo   // the run to resume, if any
-	stateRel string     // the state directory relative to dst, if inside it
-	skipSrc  string     // a path the crawl leaves out: the state, if in a tree
+	pair     *pairState     // nil in a dry run
+	resume   *RunInfo       // the run to resume, if any
+	stateRel string         // the state directory relative to dst, if inside it
+	skipSrc  string         // a path the crawl leaves out: the state, if in a tree
+	settled  transfer.Clock // when a pass last found every entry equal
+	clock    transfer.Clock // when this run's full pass began
 }
 
 // newEngine takes the pair's state; it refuses, as bad input, a state
@@ -143,7 +145,9 @@ func (e *engine) run(ctx context.Context) (*kpi.Report, error) {
 	stopProgress := startProgress(o, counters)
 	failed, err := e.passes(ctx, j, counters)
 	stopProgress()
-	counters.Finish(statusOf(err, failed))
+	// Errors that no entry carries (a directory's metadata in Finish, say)
+	// make a run Partial too.
+	counters.Finish(statusOf(err, max(failed, int(counters.Report().Errors.Total))))
 	r := counters.Report()
 	if j != nil {
 		if jerr := j.end(&r); jerr != nil {
@@ -176,6 +180,7 @@ func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters)
 	}
 	hard, abort := hardStop(ctx, o.Grace, o.Abort)
 	defer abort()
+	e.settled = e.loadSettled()
 	failed, base := 0, 0
 	if r := e.resume; r != nil {
 		n, err := e.replay(ctx, hard, j, counters, append(r.FailedChunks, r.PendingChunks...))
@@ -186,6 +191,11 @@ func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters)
 		base = r.next
 	}
 	n, err := e.full(ctx, hard, j, counters, base)
+	if err == nil && failed+n == 0 && counters.Report().Errors.Total == 0 {
+		if serr := e.saveSettled(counters.Report().RunID, e.clock); serr != nil {
+			o.Logger.Warn("state", "err", serr) // the next run reads every xattr: no harm
+		}
+	}
 	return failed + n, err
 }
 
@@ -204,6 +214,7 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 		return 0, err
 	}
 	defer c.Close()
+	e.clock = c.Clock()
 	p := &pass{o: o, counters: counters, j: j, c: c, hard: hard, idBase: base}
 	stopCopy := counters.StartPhase("copy")
 	complete, err := p.Run(ctx, func(ctx context.Context, out chan<- partition.Chunk) error {
@@ -247,7 +258,8 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 		}
 	}
 	return transfer.New(ctx, e.src, e.dst, transfer.Options{Workers: o.Workers, Delete: del,
-		DryRun: o.DryRun, Itemize: o.Itemize, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
+		DryRun: o.DryRun, Itemize: o.Itemize, NoXattrs: o.NoXattrs, Settled: e.settled,
+		Reporter: counters, Logger: o.Logger,
 		Protect: protect, BeforeDelete: before})
 }
 

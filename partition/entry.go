@@ -20,6 +20,7 @@ type Entry struct {
 	GID    uint32
 	Mtime  int64  // modification time, ns since the Unix epoch
 	Atime  int64  // access time as the crawl saw it, ns since the Unix epoch
+	Ctime  int64  // status change time, ns: moved by any chmod, chown or xattr change
 	Dev    uint64 // st_dev
 	Ino    uint64 // st_ino
 	Nlink  uint64 // st_nlink, counting links outside the tree too
@@ -105,6 +106,7 @@ func fromStat(rel string, st *unix.Stat_t) Entry {
 		GID:   st.Gid,
 		Mtime: st.Mtim.Nano(),
 		Atime: st.Atim.Nano(),
+		Ctime: st.Ctim.Nano(),
 		Dev:   uint64(st.Dev),
 		Ino:   uint64(st.Ino),
 		Nlink: uint64(st.Nlink),

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"errors"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,6 +44,16 @@ func (ch *chain) open(rel string) (int, error) {
 		k++
 	}
 	ch.truncate(k)
+	if k == len(comps) && (k == 0 || ch.fds[k-1] >= 0) {
+		return ch.top(), nil
+	}
+	if ch.jump(comps) {
+		return ch.top(), nil
+	}
+	// Walk a name at a time from the deepest directory held open.
+	for len(ch.fds) > 0 && ch.fds[len(ch.fds)-1] < 0 {
+		ch.names, ch.fds = ch.names[:len(ch.names)-1], ch.fds[:len(ch.fds)-1]
+	}
 	for _, name := range comps[len(ch.names):] {
 		fd, err := ch.openDir(ch.top(), join(ch.path(), name), name)
 		if err != nil {
@@ -72,9 +83,63 @@ func (ch *chain) top() int {
 	return ch.fds[len(ch.fds)-1]
 }
 
+// base returns the deepest fd the chain holds open, and how many names
+// deep it is.
+func (ch *chain) base() (int, int) {
+	for i := len(ch.fds) - 1; i >= 0; i-- {
+		if ch.fds[i] >= 0 {
+			return ch.fds[i], i + 1
+		}
+	}
+	return ch.root, 0
+}
+
+// jump opens the directory comps, more than one name below the deepest
+// directory held, with one openat2 that refuses every symlink and "..",
+// where a name at a time would take a call per name. The names between
+// are kept without fds (-1). It reports false, having changed nothing,
+// when the kernel lacks openat2 or the path is not all directories
+// already there: a name at a time then copes (it creates and replaces).
+func (ch *chain) jump(comps []string) bool {
+	parent, depth := ch.base()
+	if len(comps)-depth < 2 || ch.c.noOpenat2.Load() {
+		return false
+	}
+	ch.names, ch.fds = ch.names[:depth], ch.fds[:depth] // only -1 above depth
+	fd, err := unix.Openat2(parent, strings.Join(comps[depth:], "/"), &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
+	})
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EPERM) { // old kernel, or seccomp
+		ch.c.noOpenat2.Store(true)
+	}
+	if err != nil {
+		return false
+	}
+	rel := strings.Join(comps, "/")
+	if ch.dst {
+		ch.c.listDst(fd, rel)
+		if err := ch.c.writable(fd, rel); err != nil {
+			unix.Close(fd)
+			return false
+		}
+	}
+	for i, name := range comps[depth:] {
+		ch.names = append(ch.names, name)
+		if i == len(comps)-depth-1 {
+			ch.fds = append(ch.fds, fd)
+		} else {
+			ch.fds = append(ch.fds, -1)
+		}
+	}
+	return true
+}
+
 func (ch *chain) truncate(k int) {
 	for _, fd := range ch.fds[k:] {
-		unix.Close(fd)
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 	ch.names, ch.fds = ch.names[:k], ch.fds[:k]
 }

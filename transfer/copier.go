@@ -35,15 +35,17 @@ type Copier struct {
 	dstRoot     int
 	srcDev      uint64 // the source root's file system
 	srcNoXattrs bool   // it has no xattrs at all, like EFS
+	clock       Clock  // when New ran
 
 	// state
-	dirs    *dirSet
-	temps   inflight // temporary files being written
-	xr      xattrReader
-	stop    chan struct{} // closed by Stop
-	stopped sync.Once
-	noCFR   atomic.Bool  // copy_file_range failed once: use read and write
-	skipped atomic.Int64 // devices not made: no privilege
+	dirs      *dirSet
+	temps     inflight // temporary files being written
+	xr        xattrReader
+	stop      chan struct{} // closed by Stop
+	stopped   sync.Once
+	noCFR     atomic.Bool  // copy_file_range failed once: use read and write
+	noOpenat2 atomic.Bool  // the kernel lacks openat2: open a name at a time
+	skipped   atomic.Int64 // devices not made: no privilege
 }
 
 // New opens src and dst, which must be directories (a final symlink in
@@ -64,6 +66,10 @@ func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
 	if c.srcDev, c.srcNoXattrs, err = probeSource(s); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("source %s: %w", src, err)
+	}
+	var dst0 unix.Stat_t
+	if err := unix.Fstat(d, &dst0); err == nil {
+		c.clock = readClock(c.feat.ctime, c.srcDev, uint64(dst0.Dev))
 	}
 	if err := c.writable(d, "."); err != nil {
 		c.Close()

@@ -102,39 +102,47 @@ func (w *worker) sourceXattrs(e *partition.Entry, src srcDir, name string) (xatt
 // everything under it is written.
 func (w *worker) dir(e *partition.Entry, rel string, dfd int, src srcDir, name string, r *fileReport) error {
 	c := w.c
-	x, err := w.sourceXattrs(e, src, name)
-	if err != nil {
-		return sourceErr(rel, err)
-	}
-	wt := w.c.wantOf(e, x)
 	// An existing directory is compared by its name in its parent, not
 	// opened: its own fd is needed only for what is in it.
 	a := at{fd: -1, dirfd: dfd, name: name}
 	var st unix.Stat_t
+	var err error
+	exists := true
 	if rel == "." {
 		a = at{fd: dfd}
 		err = unix.Fstat(dfd, &st)
 	} else {
-		var ok bool
-		st, ok, err = lstatAt(dfd, name)
-		if err == nil && (!ok || st.Mode&unix.S_IFMT != unix.S_IFDIR) {
-			r.o = kpi.Created
-			c.itemize(itemNew, e, rel)
-			if !c.opt.DryRun {
-				if _, err := w.dst.open(rel); err != nil { // creates it, replacing a non-directory
-					return err
-				}
-			}
-			c.dirs.source(rel, wt, true)
-			return nil
+		st, exists, err = lstatAt(dfd, name)
+		exists = exists && st.Mode&unix.S_IFMT == unix.S_IFDIR
+	}
+	if err != nil {
+		return err
+	}
+	settled := exists && c.settled(e, &st)
+	var x xattrs
+	if !settled {
+		if x, err = w.sourceXattrs(e, src, name); err != nil {
+			return sourceErr(rel, err)
 		}
 	}
-	if err != nil {
-		return err
+	wt := w.c.wantOf(e, x)
+	wt.keepXattrs = settled
+	if !exists {
+		r.o = kpi.Created
+		c.itemize(itemNew, e, rel)
+		if !c.opt.DryRun {
+			if _, err := w.dst.open(rel); err != nil { // creates it, replacing a non-directory
+				return err
+			}
+		}
+		c.dirs.source(rel, wt, true)
+		return nil
 	}
-	have, err := c.dstXattrs(a)
-	if err != nil {
-		return err
+	var have xattrs
+	if !settled {
+		if have, err = c.dstXattrs(a); err != nil {
+			return err
+		}
 	}
 	d := diffMeta(&st, have, wt, c.feat, &c.opt)
 	c.dirs.source(rel, wt, d.any())

@@ -24,12 +24,16 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 	if err != nil {
 		return err
 	}
+	a := at{fd: -1, dirfd: dfd, name: name}
+	if exists && upToDate(e, &st, c.opt.MtimeWindow.Nanoseconds()) && c.settled(e, &st) {
+		return w.metaOnly(e, nil, a, &st, r, true)
+	}
 	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
 	if exists && upToDate(e, &st, c.opt.MtimeWindow.Nanoseconds()) {
-		return w.metaOnly(e, x, at{fd: -1, dirfd: dfd, name: name}, &st, r)
+		return w.metaOnly(e, x, a, &st, r, false)
 	}
 	r.o = kpi.Created
 	if exists {
@@ -47,13 +51,20 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 }
 
 // metaOnly brings an entry whose content is up to date to e's metadata.
-func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r *fileReport) error {
+// For a settled entry (see Copier.settled) x is nil and the destination's
+// xattrs are not read: both are taken as equal.
+func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r *fileReport, settled bool) error {
 	c := w.c
-	have, err := c.dstXattrs(a)
-	if err != nil {
-		return err
+	var have xattrs
+	if !settled {
+		var err error
+		if have, err = c.dstXattrs(a); err != nil {
+			return err
+		}
 	}
-	d := diffMeta(st, have, w.c.wantOf(e, x), c.feat, &c.opt)
+	wt := w.c.wantOf(e, x)
+	wt.keepXattrs = settled
+	d := diffMeta(st, have, wt, c.feat, &c.opt)
 	if !d.any() {
 		return nil
 	}
@@ -70,7 +81,7 @@ func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r
 			return fmt.Errorf("chmod: %w", err)
 		}
 	}
-	return c.setMeta(a, have, w.c.wantOf(e, x), d)
+	return c.setMeta(a, have, wt, d)
 }
 
 // copyFile writes the source file into a temporary file beside the

@@ -15,6 +15,9 @@ type want struct {
 	mtime  int64 // ns
 	atime  int64 // ns; 0 leaves the access time alone
 	xattrs xattrs
+	// keepXattrs says the xattrs were not read, the entry being settled
+	// (Copier.settled): whatever the destination has is right.
+	keepXattrs bool
 }
 
 func (c *Copier) wantOf(e *partition.Entry, x xattrs) want {
@@ -43,7 +46,7 @@ func diffMeta(st *unix.Stat_t, have xattrs, w want, f *features, o *Options) met
 		mtime: !sameTime(st.Mtim.Nano(), w.mtime, o.MtimeWindow.Nanoseconds()),
 		atime: w.atime != 0 && st.Atim.Nano() != w.atime,
 	}
-	if !o.NoXattrs {
+	if !o.NoXattrs && !w.keepXattrs {
 		d.xattrs = !equalXattrs(have, w.xattrs, f.skipXattr)
 	}
 	return d

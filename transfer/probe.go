@@ -14,12 +14,13 @@ import (
 // privileges, allow. They are probed once per run, so that a missing one
 // costs one warning, not one per file (EFS has no ACLs and no devices).
 type features struct {
-	owner   bool // chown to any owner
-	mknod   bool // character and block devices
-	user    bool // user.* xattrs
-	acl     bool // system.posix_acl_* xattrs
-	trusted bool // trusted.* and security.* xattrs
-	nsTimes bool // mtimes to the nanosecond
+	owner   bool  // chown to any owner
+	mknod   bool  // character and block devices
+	user    bool  // user.* xattrs
+	acl     bool  // system.posix_acl_* xattrs
+	trusted bool  // trusted.* and security.* xattrs
+	nsTimes bool  // mtimes to the nanosecond
+	ctime   int64 // the probe file's ctime: the destination's clock, then
 }
 
 // noXattrs reports whether no xattr can be set here: then the copier
@@ -75,6 +76,10 @@ func probe(dirfd int, log *slog.Logger, dryRun bool) *features {
 	}
 	defer unix.Unlinkat(dirfd, name, 0)
 	defer unix.Close(fd)
+	var made unix.Stat_t
+	if unix.Fstat(fd, &made) == nil {
+		f.ctime = made.Ctim.Nano()
+	}
 	f.user = unix.Fsetxattr(fd, "user.efsync-probe", []byte("1"), 0) == nil
 	acl := aclXattr(0o6, 0o4, 0o4)
 	f.acl = unix.Fsetxattr(fd, "system.posix_acl_access", acl, 0) == nil

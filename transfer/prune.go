@@ -99,7 +99,9 @@ func (c *Copier) planPrune(w *worker, rel string, plan *deletePlan) error {
 		}
 		if r = c.dirs.get(rel); r.listed { // by that open
 			names = r.dstNames
-		} else if names, err = readNames(fd); err != nil {
+		} else if _, err = unix.Seek(fd, 0, 0); err != nil {
+			return wrapErr("list", rel, err)
+		} else if names, err = readNames(fd); err != nil { // a worker's fd may have been read
 			return wrapErr("list", rel, err)
 		}
 	}

@@ -70,11 +70,9 @@ func (c *Copier) removeStat(parent int, name string, st *unix.Stat_t) error {
 	return nil
 }
 
-// readNames returns the names in the directory fd, without "." and "..".
+// readNames returns the names in the directory fd, without "." and "..",
+// reading from where fd is: a fresh fd, or one sought back to 0.
 func readNames(fd int) ([]string, error) {
-	if _, err := unix.Seek(fd, 0, 0); err != nil {
-		return nil, err
-	}
 	buf := direntBufs.Get().(*[]byte)
 	defer direntBufs.Put(buf)
 	var names []string

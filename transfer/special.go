@@ -27,7 +27,7 @@ func (w *worker) symlink(e *partition.Entry, dfd int, src srcDir, name string, r
 	}
 	if exists && st.Mode&unix.S_IFMT == unix.S_IFLNK {
 		if t, err := readlinkAt(dfd, name); err == nil && t == target {
-			return w.metaOnly(e, nil, at{fd: -1, dirfd: dfd, name: name}, &st, r)
+			return w.metaOnly(e, nil, at{fd: -1, dirfd: dfd, name: name}, &st, r, w.c.settled(e, &st))
 		}
 	}
 	return w.create(e, nil, dfd, name, &st, exists, r, func(tmp string) error {
@@ -44,16 +44,20 @@ func (w *worker) special(e *partition.Entry, dfd int, src srcDir, name string, r
 		r.o = kpi.Skipped
 		return nil
 	}
-	x, err := w.sourceXattrs(e, src, name)
-	if err != nil {
-		return sourceErr(e.Path, err)
-	}
 	st, exists, err := lstatAt(dfd, name)
 	if err != nil {
 		return err
 	}
-	if exists && st.Mode&unix.S_IFMT == typ && st.Rdev == e.Rdev {
-		return w.metaOnly(e, x, at{fd: -1, dirfd: dfd, name: name}, &st, r)
+	same := exists && st.Mode&unix.S_IFMT == typ && st.Rdev == e.Rdev
+	if same && c.settled(e, &st) {
+		return w.metaOnly(e, nil, at{fd: -1, dirfd: dfd, name: name}, &st, r, true)
+	}
+	x, err := w.sourceXattrs(e, src, name)
+	if err != nil {
+		return sourceErr(e.Path, err)
+	}
+	if same {
+		return w.metaOnly(e, x, at{fd: -1, dirfd: dfd, name: name}, &st, r, false)
 	}
 	return w.create(e, x, dfd, name, &st, exists, r, func(tmp string) error {
 		return unix.Mknodat(dfd, tmp, typ|0o600, int(e.Rdev))

@@ -22,6 +22,7 @@ type syncFlags struct {
 	size                          sizeFlag
 	del, dryRun, requireMount     bool
 	asJSON, listRuns, verbose     bool
+	fullCheck                     bool
 	requireFile, stateDir, resume string
 	maxDelete                     string
 	maxDuration, grace            time.Duration
@@ -49,6 +50,7 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.BoolVar(&f.listRuns, "list-runs", false, "list the runs of SRC to DST and exit")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
 	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
+	fs.BoolVar(&f.fullCheck, "full-check", false, "read every entry's xattrs and ACLs, even those unchanged since the last exact run")
 	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -65,7 +67,7 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
 	o := efsync.Options{Workers: f.workers, MaxFiles: f.files, MaxBytes: int64(f.size), Delete: f.del,
 		DryRun: f.dryRun, Excludes: f.exclude, RequireMount: f.requireMount, RequireFile: f.requireFile,
-		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace}
+		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace, FullCheck: f.fullCheck}
 	switch {
 	case f.workers < 0:
 		return o, fmt.Errorf("-n %d: want a positive count", f.workers)

@@ -21,7 +21,10 @@ import (
 // Benchmarks compare efsync with rsync and fpsync in the same run and
 // report ratios (x-vs-TOOL above 1: efsync is faster). Run them with
 //
-//	go test -run '^$' -bench . -benchtime 3x .
+//	go test -run '^$' -bench . -benchtime 3x -timeout 2h .
+//
+// (BenchmarkSync at full size needs far more than the default 10m), or see the
+// sync comparison as a table with go run ./internal/benchcmp.
 //
 // EFSYNC_BENCH_FILES sets the size of the local tree (default 100,000 as in
 // BENCHMARKS.md); trees behind latencyfs are 5,000 files.

@@ -42,8 +42,9 @@ type contender struct {
 }
 
 // Run runs the three cases as sub-benchmarks: full, nochange, changed.
-// Each builds its own trees in the scratch directory, so any one can run
-// alone (-bench Sync/local/changed).
+// Each builds its own trees in the scratch directory, so that any one can
+// run alone (-bench Sync/local/changed), and removes them when it ends,
+// so that the disk holds one case's copies at a time.
 func (s *SyncSetting) Run(b *testing.B) {
 	b.Run("full", s.full)
 	b.Run("nochange", s.noChange)
@@ -54,6 +55,7 @@ func (s *SyncSetting) Run(b *testing.B) {
 // copy is removed first (untimed) to keep the disk from filling.
 func (s *SyncSetting) full(b *testing.B) {
 	n := 0
+	b.Cleanup(func() { removeTree(fmt.Sprintf("%s/full-%d", s.Disk, n)) })
 	s.race(b, s.Src, s.SrcDisk, s.contenders(s.EfsyncN8), func() (string, error) {
 		if n > 0 {
 			if err := removeTree(fmt.Sprintf("%s/full-%d", s.Disk, n)); err != nil {
@@ -77,6 +79,7 @@ func (s *SyncSetting) noChange(b *testing.B) {
 		}
 		return 0, nil
 	}}
+	b.Cleanup(func() { removeTree(s.Disk + "/same") })
 	s.race(b, s.Src, s.SrcDisk, append(s.contenders(false), floor), func() (string, error) {
 		return "same", Reset(b.Context(), s.SrcDisk, s.Disk+"/same")
 	})
@@ -90,6 +93,7 @@ func (s *SyncSetting) noChange(b *testing.B) {
 func (s *SyncSetting) changed(b *testing.B) {
 	ctx := b.Context()
 	src, ref := s.Disk+"/msrc", s.Disk+"/ref"
+	b.Cleanup(func() { removeTree(src); removeTree(ref); removeTree(s.Disk + "/mdst") })
 	if err := Reset(ctx, s.SrcDisk, src); err != nil {
 		b.Fatal(err)
 	}
@@ -165,7 +169,8 @@ func (s *SyncSetting) race(b *testing.B, src, srcDisk string, cs []contender, pr
 	r.Report("efsync")
 }
 
-// removeTree removes root, read-only directories included.
+// removeTree removes root, read-only directories included. Errors are
+// for the caller to judge: cleanups ignore them, as a TempDir would.
 func removeTree(root string) error {
 	testtree.MakeWritable(root)
 	return os.RemoveAll(root)

@@ -27,7 +27,8 @@ import (
 // sync comparison as a table with go run ./internal/benchcmp.
 //
 // EFSYNC_BENCH_FILES sets the size of the local tree (default 100,000 as in
-// BENCHMARKS.md); trees behind latencyfs are 5,000 files.
+// BENCHMARKS.md); trees behind latencyfs are 5,000 files (BenchmarkSync:
+// fewer when EFSYNC_BENCH_FILES asks for fewer, as a smoke test does).
 
 // benchFiles returns EFSYNC_BENCH_FILES, or def.
 func benchFiles(b *testing.B, def int) int {

@@ -43,6 +43,7 @@ func (p *pass) Run(ctx context.Context, produce producer) (complete bool, err er
 	prodCtx, cancelProd := context.WithCancel(gctx)
 	defer cancelProd()
 	defer context.AfterFunc(ctx, cancelProd)() // a stop ends the producer, not the copies
+	defer context.AfterFunc(ctx, p.c.Stop)()   // nor the chunks begun
 	chunks, todo := make(chan partition.Chunk, 2), make(chan partition.Chunk)
 	results := make(chan transfer.Result, 8)
 	g.Go(func() error {

@@ -87,6 +87,7 @@ func (ch *chain) openDir(parent int, rel, name string) (int, error) {
 	fd, err := unix.Openat(parent, name, dirFlags, 0)
 	if !ch.dst || err == nil {
 		if err == nil && ch.dst {
+			ch.c.listDst(fd, rel)
 			err = ch.c.writable(fd, rel)
 		}
 		return fd, err
@@ -104,8 +105,12 @@ func (ch *chain) openDir(parent int, rel, name string) (int, error) {
 	default:
 		return -1, err
 	}
-	if err := unix.Mkdirat(parent, name, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+	err = unix.Mkdirat(parent, name, 0o700)
+	if err != nil && !errors.Is(err, unix.EEXIST) {
 		return -1, err
+	}
+	if err == nil && ch.c.dirs.claim(rel) {
+		ch.c.dirs.setListed(rel, nil) // new: nothing to prune in it
 	}
 	ch.c.dirs.created(rel)
 	ch.c.dirs.dirty(parentOf(rel))
@@ -115,4 +120,19 @@ func (ch *chain) openDir(parent int, rel, name string) (int, error) {
 func parentOf(rel string) string {
 	dir, _ := split(rel)
 	return dir
+}
+
+// listDst reads the names in the destination directory fd (rel) the first
+// time any worker opens it, for the delete pass, which then needs no
+// second open and read. On NFS and FUSE the read (READDIRPLUS) also
+// brings the attributes of every entry in one round trip, so the stats
+// of its entries that follow need no lookup each. A listing that fails
+// is left to the delete pass.
+func (c *Copier) listDst(fd int, rel string) {
+	if !c.opt.Delete || !c.dirs.claim(rel) {
+		return
+	}
+	if names, err := readNames(fd); err == nil {
+		c.dirs.setListed(rel, names)
+	}
 }

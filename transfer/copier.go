@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/efsync/efsync/partition"
@@ -28,14 +29,19 @@ type Result struct {
 // releases the roots.
 type Copier struct {
 	// config
-	opt     Options
-	feat    *features
-	srcRoot int
-	dstRoot int
+	opt         Options
+	feat        *features
+	srcRoot     int
+	dstRoot     int
+	srcDev      uint64 // the source root's file system
+	srcNoXattrs bool   // it has no xattrs at all, like EFS
 
 	// state
 	dirs    *dirSet
-	temps   inflight     // temporary files being written
+	temps   inflight // temporary files being written
+	xr      xattrReader
+	stop    chan struct{} // closed by Stop
+	stopped sync.Once
 	noCFR   atomic.Bool  // copy_file_range failed once: use read and write
 	skipped atomic.Int64 // devices not made: no privilege
 }
@@ -53,13 +59,30 @@ func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
 		unix.Close(s)
 		return nil, fmt.Errorf("open destination %s: %w", dst, err)
 	}
-	c := &Copier{opt: opt, srcRoot: s, dstRoot: d, dirs: newDirSet()}
+	c := &Copier{opt: opt, srcRoot: s, dstRoot: d, dirs: newDirSet(), stop: make(chan struct{})}
 	c.feat = probe(d, opt.Logger, opt.DryRun)
+	if c.srcDev, c.srcNoXattrs, err = probeSource(s); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("source %s: %w", src, err)
+	}
 	if err := c.writable(d, "."); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("destination %s: %w", dst, err)
 	}
 	return c, ctx.Err()
+}
+
+// skipXattrs reports whether no entry's xattrs need reading: they are off,
+// or the destination can set none, so that none are copied or compared.
+func (c *Copier) skipXattrs() bool { return c.opt.NoXattrs || c.feat.noXattrs() }
+
+// dstXattrs returns the xattrs of the destination entry a, or nil when
+// they need no reading.
+func (c *Copier) dstXattrs(a at) (xattrs, error) {
+	if c.skipXattrs() {
+		return nil, nil
+	}
+	return c.xr.read(a)
 }
 
 // Close releases the copier's file descriptors.
@@ -68,43 +91,90 @@ func (c *Copier) Close() error {
 }
 
 // Run copies the chunks from in with Options.Workers workers until in is
-// closed, sending each chunk's Result to out (if not nil). It stops early,
-// returning the error, when ctx is cancelled (temporary files are removed
-// first), when the destination is full (a *FatalError), or when ErrorFunc
-// returns an error.
+// closed, sending each chunk's Result to out (if not nil) once all of its
+// entries are done. A chunk is cut into batches (see batchSize) that the
+// workers share, so that one big chunk keeps them all busy. Run stops
+// early, returning the error, when ctx is cancelled (temporary files are
+// removed first), when the destination is full (a *FatalError), or when
+// ErrorFunc returns an error; the Results of chunks not done are not sent.
 func (c *Copier) Run(ctx context.Context, in <-chan partition.Chunk, out chan<- Result) error {
 	g, ctx := errgroup.WithContext(ctx)
+	work := make(chan *batch, c.opt.Workers)
+	g.Go(func() error {
+		defer close(work)
+		return dispatch(ctx, c.stop, in, work)
+	})
 	for range c.opt.Workers {
 		g.Go(func() error {
 			w := c.newWorker()
 			defer w.close()
-			for {
+			for b := range work {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if !b.job.start(c.stopping()) {
+					continue // stopped before the chunk began: it stays undone
+				}
+				failed, err := w.batch(ctx, b)
+				if err != nil {
+					return err
+				}
+				r, last := b.job.done(b.slot, failed)
+				if !last || out == nil {
+					continue
+				}
 				select {
+				case out <- r:
 				case <-ctx.Done():
 					return ctx.Err()
-				case ch, ok := <-in:
-					if !ok {
-						return nil
-					}
-					r, err := w.chunk(ctx, &ch)
-					if err != nil {
-						return err
-					}
-					if out != nil {
-						select {
-						case out <- r:
-						case <-ctx.Done():
-							return ctx.Err()
-						}
-					}
 				}
 			}
+			return ctx.Err()
 		})
 	}
 	return g.Wait()
 }
 
-// worker copies one chunk at a time; its chains are its own.
+// dispatch cuts each chunk from in into batches and sends them to work,
+// until in is closed or ctx is cancelled.
+func dispatch(ctx context.Context, stop <-chan struct{}, in <-chan partition.Chunk, work chan<- *batch) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return nil
+		case ch, ok := <-in:
+			if !ok {
+				return nil
+			}
+			for _, b := range batches(&ch, batchSize) {
+				select {
+				case work <- b:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+	}
+}
+
+// Stop makes Run start no more chunks, for a graceful stop: it takes none
+// from its channel, and drops the chunks it holds that no worker began
+// (their Results are not sent). Chunks begun go on to their end, and Run
+// then returns nil. It is safe to call at any time, more than once.
+func (c *Copier) Stop() { c.stopped.Do(func() { close(c.stop) }) }
+
+func (c *Copier) stopping() bool {
+	select {
+	case <-c.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// worker copies one batch at a time; its chains are its own.
 type worker struct {
 	c        *Copier
 	src, dst *chain
@@ -117,44 +187,6 @@ func (c *Copier) newWorker() *worker {
 func (w *worker) close() {
 	w.src.close()
 	w.dst.close()
-}
-
-// chunk copies the entries of ch: single entries in order, then each
-// hard-link group as a whole.
-func (w *worker) chunk(ctx context.Context, ch *partition.Chunk) (Result, error) {
-	r := Result{Chunk: ch.ID}
-	groups := map[[2]uint64][]*partition.Entry{}
-	var order [][2]uint64
-	for i := range ch.Entries {
-		e := &ch.Entries[i]
-		if e.Err == nil && e.Nlink > 1 && !e.IsDir() {
-			k := [2]uint64{e.Dev, e.Ino}
-			if groups[k] == nil {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], e)
-			continue
-		}
-		if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil {
-			if !w.failed(&r, e.Path, err) {
-				return r, err
-			}
-		}
-	}
-	for _, k := range order {
-		g := groups[k]
-		if len(g) == 1 { // the other links are outside the tree
-			e := g[0]
-			if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil && !w.failed(&r, e.Path, err) {
-				return r, err
-			}
-			continue
-		}
-		if err := w.group(ctx, g, &r); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
 }
 
 // failed books a failed entry into r and reports whether the run goes on.

@@ -17,6 +17,11 @@ type dirRec struct {
 	fix     bool // its metadata differs from the source's
 	// names are the source's entries in it, for the delete pass.
 	names map[string]struct{}
+	// dstNames are the destination's entries in it as first opened, before
+	// this run changed it, when listed is set (see Copier.listDst).
+	dstNames []string
+	listed   bool
+	claimed  bool // a worker is listing it or did
 }
 
 // dirSet records, across workers, the directories Finish must visit, and
@@ -62,6 +67,22 @@ func (s *dirSet) name(dir, name string) {
 		}
 		r.names[name] = struct{}{}
 	})
+}
+
+// claim reports whether the caller is the first to ask for directory rel:
+// it then lists it, once per run.
+func (s *dirSet) claim(rel string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rec(rel)
+	ok := !r.claimed
+	r.claimed = true
+	return ok
+}
+
+// listed records the destination's names in directory rel.
+func (s *dirSet) setListed(rel string, names []string) {
+	s.update(rel, func(r *dirRec) { r.dstNames, r.listed = names, true })
 }
 
 // markIncomplete records that the source at and under rel is not fully

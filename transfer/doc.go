@@ -3,11 +3,20 @@
 // against a hostile destination.
 //
 //	c, _ := transfer.New(ctx, src, dst, opt) // opens both roots, probes dst once
-//	c.Run(ctx, chunks, results)             // Options.Workers workers, a chunk each
+//	c.Run(ctx, chunks, results)             // Options.Workers workers share each
+//	                                        // chunk, in batches of consecutive
+//	                                        // entries; a chunk's Result follows
+//	                                        // its last batch
 //	    per entry, retrying EIO/ESTALE/ETIMEDOUT/EAGAIN with backoff:
-//	        open its directory on both sides through the worker's chain of
-//	          directory fds (openat O_NOFOLLOW; missing ones made 0700)
-//	        quick check: type, size, mtime (ns), mode, owner, xattrs
+//	        open its destination directory through the worker's chain of
+//	          directory fds (openat O_NOFOLLOW; missing ones made 0700);
+//	          with Delete, the first open of a directory lists it (the
+//	          delete pass's list, and READDIRPLUS brings the attributes of
+//	          the entries in it); the source's, only if data or xattrs are
+//	          read
+//	        quick check: type, size, mtime (ns), mode, owner, xattrs (not
+//	          read when the destination can set none, nor from a source
+//	          file system that has none, like EFS)
 //	        equal:           nothing
 //	        metadata only:   chown, xattrs, chmod, utimes on the entry
 //	        data differs:    write a temporary file beside it (data extents
@@ -18,16 +27,18 @@
 //	    hard-link groups: keep or copy one member, link the others to it
 //	    directories: record their metadata for Finish
 //	c.Finish(ctx) // Delete: prune entries the source lacks, in completely
-//	              // read directories; then directories' metadata, deepest
-//	              // level first, a level in parallel
+//	              // read directories, from those lists (a directory
+//	              // never opened is listed now); then directories'
+//	              // metadata, deepest level first, a level in parallel
 //
 // # Safety
 //
 // Every destination call is relative to a directory fd opened with
 // O_NOFOLLOW, or to the entry's own fd: a symlink planted in the
 // destination can never redirect a write, chmod, chown, xattr or delete
-// outside it. Calls with no *at form (xattrs; chmod on kernels before 6.6)
-// go through /proc/self/fd/N/name with no-follow semantics. Names are bytes
+// outside it. Calls with no *at form (xattr writes, and reads on kernels
+// before 6.13; chmod before 6.6) go through /proc/self/fd/N/name with
+// no-follow semantics. Names are bytes
 // and paths may be longer than PATH_MAX. A cancelled or failed copy removes
 // its temporary file, so every destination name holds the old entry or the
 // new one, never a part. Temporary names start with TempPrefix (IsTemp), so

@@ -25,7 +25,7 @@ func (w *worker) entry(ctx context.Context, e *partition.Entry, r *fileReport) e
 		return e.Err
 	}
 	if e.Path == "." {
-		return w.dir(e, ".", c.dstRoot, -1, ".", r)
+		return w.dir(e, ".", c.dstRoot, srcDir{w: w}, ".", r)
 	}
 	dir, name := split(e.Path)
 	if c.opt.Delete {
@@ -40,21 +40,30 @@ func (w *worker) entry(ctx context.Context, e *partition.Entry, r *fileReport) e
 	if err != nil {
 		return wrapErr("open destination directory of", e.Path, err)
 	}
-	sfd, err := w.src.open(dir)
-	if err != nil {
-		return sourceErr(e.Path, err)
-	}
+	src := srcDir{w: w, dir: dir}
 	switch e.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		return w.dir(e, e.Path, dfd, sfd, name, r)
+		return w.dir(e, e.Path, dfd, src, name, r)
 	case unix.S_IFREG:
-		return w.file(ctx, e, dfd, sfd, name, r)
+		return w.file(ctx, e, dfd, src, name, r)
 	case unix.S_IFLNK:
-		return w.symlink(e, dfd, sfd, name, r)
+		return w.symlink(e, dfd, src, name, r)
 	default:
-		return w.special(e, dfd, sfd, name, r)
+		return w.special(e, dfd, src, name, r)
 	}
 }
+
+// srcDir is the source directory of an entry, opened only when it is
+// needed: the crawl saw all that an unchanged entry needs of the source,
+// and on EFS each directory opened is a round trip.
+type srcDir struct {
+	w   *worker
+	dir string // "" for the root's own entry
+}
+
+// fd returns the directory's fd, valid until the worker's next source
+// open.
+func (s srcDir) fd() (int, error) { return s.w.src.open(s.dir) }
 
 // sourceErr names a source-side failure; an entry that is gone is vanished.
 func sourceErr(rel string, err error) error {
@@ -73,32 +82,42 @@ func lstatAt(dirfd int, name string) (st unix.Stat_t, ok bool, err error) {
 	return st, err == nil, err
 }
 
-// sourceXattrs returns the source entry's xattrs, unless they are off.
-func (w *worker) sourceXattrs(sfd int, name string) (xattrs, error) {
-	if w.c.opt.NoXattrs {
+// sourceXattrs returns the source entry e's xattrs, unless they are off,
+// can't be set at the destination, or e's file system has none.
+func (w *worker) sourceXattrs(e *partition.Entry, src srcDir, name string) (xattrs, error) {
+	if w.c.skipXattrs() || (w.c.srcNoXattrs && e.Dev == w.c.srcDev) {
 		return nil, nil
 	}
-	if sfd < 0 { // the root
-		return readXattrs(at{fd: w.c.srcRoot})
+	if src.dir == "" { // the root
+		return w.c.xr.read(at{fd: w.c.srcRoot})
 	}
-	return readXattrs(at{fd: -1, dirfd: sfd, name: name})
+	sfd, err := src.fd()
+	if err != nil {
+		return nil, err
+	}
+	return w.c.xr.read(at{fd: -1, dirfd: sfd, name: name})
 }
 
 // dir makes the directory rel exist; Finish sets its metadata once
 // everything under it is written.
-func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, r *fileReport) error {
+func (w *worker) dir(e *partition.Entry, rel string, dfd int, src srcDir, name string, r *fileReport) error {
 	c := w.c
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(rel, err)
 	}
 	wt := w.c.wantOf(e, x)
-	if rel != "." {
-		st, ok, err := lstatAt(dfd, name)
-		if err != nil {
-			return err
-		}
-		if !ok || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	// An existing directory is compared by its name in its parent, not
+	// opened: its own fd is needed only for what is in it.
+	a := at{fd: -1, dirfd: dfd, name: name}
+	var st unix.Stat_t
+	if rel == "." {
+		a = at{fd: dfd}
+		err = unix.Fstat(dfd, &st)
+	} else {
+		var ok bool
+		st, ok, err = lstatAt(dfd, name)
+		if err == nil && (!ok || st.Mode&unix.S_IFMT != unix.S_IFDIR) {
 			r.o = kpi.Created
 			c.itemize(itemNew, e, rel)
 			if !c.opt.DryRun {
@@ -110,21 +129,12 @@ func (w *worker) dir(e *partition.Entry, rel string, dfd, sfd int, name string, 
 			return nil
 		}
 	}
-	fd := dfd
-	if rel != "." {
-		if fd, err = w.dst.open(rel); err != nil {
-			return err
-		}
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err != nil {
 		return err
 	}
-	var have xattrs
-	if !c.opt.NoXattrs {
-		if have, err = readXattrs(at{fd: fd}); err != nil {
-			return err
-		}
+	have, err := c.dstXattrs(a)
+	if err != nil {
+		return err
 	}
 	d := diffMeta(&st, have, wt, c.feat, &c.opt)
 	c.dirs.source(rel, wt, d.any())

@@ -18,13 +18,13 @@ func upToDate(e *partition.Entry, st *unix.Stat_t, window int64) bool {
 }
 
 // file makes the destination's regular file name in dfd match e.
-func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, name string, r *fileReport) error {
+func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcDir, name string, r *fileReport) error {
 	c := w.c
 	st, exists, err := lstatAt(dfd, name)
 	if err != nil {
 		return err
 	}
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
@@ -39,18 +39,19 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd, sfd int, nam
 	if c.opt.DryRun {
 		return nil
 	}
+	sfd, err := src.fd()
+	if err != nil {
+		return sourceErr(e.Path, err)
+	}
 	return w.copyFile(ctx, e, x, dfd, sfd, name, &st, exists, r)
 }
 
 // metaOnly brings an entry whose content is up to date to e's metadata.
 func (w *worker) metaOnly(e *partition.Entry, x xattrs, a at, st *unix.Stat_t, r *fileReport) error {
 	c := w.c
-	var have xattrs
-	if !c.opt.NoXattrs {
-		var err error
-		if have, err = readXattrs(a); err != nil {
-			return err
-		}
+	have, err := c.dstXattrs(a)
+	if err != nil {
+		return err
 	}
 	d := diffMeta(st, have, w.c.wantOf(e, x), c.feat, &c.opt)
 	if !d.any() {
@@ -146,8 +147,8 @@ func (w *worker) newMeta(a at, e *partition.Entry, x xattrs) error {
 		return err
 	}
 	var have xattrs // a new file may have inherited a default ACL
-	if !w.c.opt.NoXattrs && e.Mode&unix.S_IFMT != unix.S_IFLNK {
-		if have, err = readXattrs(a); err != nil {
+	if e.Mode&unix.S_IFMT != unix.S_IFLNK {
+		if have, err = w.c.dstXattrs(a); err != nil {
 			return err
 		}
 	}

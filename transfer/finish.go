@@ -80,11 +80,9 @@ func (c *Copier) fixDir(w *worker, rel string) error {
 		return wrapErr("stat", rel, err)
 	}
 	r := c.dirs.get(rel)
-	var have xattrs
-	if !c.opt.NoXattrs {
-		if have, err = readXattrs(at{fd: fd}); err != nil {
-			return wrapErr("read xattrs of", rel, err)
-		}
+	have, err := c.dstXattrs(at{fd: fd})
+	if err != nil {
+		return wrapErr("read xattrs of", rel, err)
 	}
 	d := diffMeta(&st, have, r.w, c.feat, &c.opt)
 	if !d.any() {

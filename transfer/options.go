@@ -20,7 +20,7 @@ type Reporter interface {
 // Options configure a Copier. The zero value copies with full fidelity:
 // owners when privileged, xattrs and ACLs, times to the nanosecond.
 type Options struct {
-	// Workers is how many chunks are copied at once. The default is 8 ×
+	// Workers is how many entries are copied at once. The default is 8 ×
 	// the number of CPUs: on NFS the work waits on latency, not CPU.
 	Workers int
 	// MtimeWindow is how far apart two mtimes may be and still be equal,

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -19,6 +20,22 @@ type features struct {
 	acl     bool // system.posix_acl_* xattrs
 	trusted bool // trusted.* and security.* xattrs
 	nsTimes bool // mtimes to the nanosecond
+}
+
+// noXattrs reports whether no xattr can be set here: then the copier
+// need neither read nor compare any, on either side.
+func (f *features) noXattrs() bool { return !f.user && !f.acl && !f.trusted }
+
+// probeSource returns the file system of the source root fd, and whether
+// that file system has no xattrs at all (listxattr fails with EOPNOTSUPP,
+// as on EFS), so that its entries need no listxattr each. One call.
+func probeSource(fd int) (dev uint64, none bool, err error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, false, err
+	}
+	_, err = unix.Flistxattr(fd, nil)
+	return st.Dev, errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOTSUP), nil
 }
 
 // skipXattr reports whether the copier can't set the attribute name here,

@@ -87,26 +87,34 @@ func (c *Copier) planPrune(w *worker, rel string, plan *deletePlan) error {
 	if !c.dirs.complete(rel) {
 		return nil
 	}
-	fd, err := w.dst.open(rel)
-	if errors.Is(err, errAbsent) {
-		return nil
+	r := c.dirs.get(rel)
+	names := r.dstNames // listed when a worker first opened it
+	if !r.listed {
+		fd, err := w.dst.open(rel)
+		if errors.Is(err, errAbsent) {
+			return nil
+		}
+		if err != nil {
+			return wrapErr("open", rel, err)
+		}
+		if r = c.dirs.get(rel); r.listed { // by that open
+			names = r.dstNames
+		} else if names, err = readNames(fd); err != nil {
+			return wrapErr("list", rel, err)
+		}
 	}
-	if err != nil {
-		return wrapErr("open", rel, err)
-	}
-	names, err := readNames(fd)
-	if err != nil {
-		return wrapErr("list", rel, err)
-	}
-	keep := c.dirs.get(rel).names
 	for _, name := range names {
 		p := join(rel, name)
-		if _, ok := keep[name]; ok || c.opt.Protect(p) {
+		if _, ok := r.names[name]; ok || c.opt.Protect(p) {
 			continue
 		}
 		n := int64(1)
 		if c.opt.BeforeDelete != nil {
-			if n, err = countTree(fd, name); err != nil {
+			fd, err := w.dst.open(rel)
+			if err == nil {
+				n, err = countTree(fd, name)
+			}
+			if err != nil {
 				return wrapErr("count", p, err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	"github.com/efsync/efsync/kpi"
 	"golang.org/x/sys/unix"
@@ -74,19 +75,24 @@ func readNames(fd int) ([]string, error) {
 	if _, err := unix.Seek(fd, 0, 0); err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 64<<10)
+	buf := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(buf)
 	var names []string
 	for {
-		n, err := unix.ReadDirent(fd, buf)
+		n, err := unix.ReadDirent(fd, *buf)
 		if err != nil {
 			return nil, err
 		}
 		if n == 0 {
 			return names, nil
 		}
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+		_, _, names = unix.ParseDirent((*buf)[:n], -1, names)
 	}
 }
+
+// direntBufs holds getdents buffers: one per directory read would be
+// much garbage on a big tree.
+var direntBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // fileMode converts st_mode to an fs.FileMode's type bits, for kpi.TypeOf.
 func fileMode(mode uint32) fs.FileMode {

@@ -8,9 +8,13 @@ import (
 
 // symlink makes name in dfd a symlink with e's target, verbatim and never
 // followed.
-func (w *worker) symlink(e *partition.Entry, dfd, sfd int, name string, r *fileReport) error {
+func (w *worker) symlink(e *partition.Entry, dfd int, src srcDir, name string, r *fileReport) error {
 	target := e.Target
 	if target == "" {
+		sfd, err := src.fd()
+		if err != nil {
+			return sourceErr(e.Path, err)
+		}
 		t, err := readlinkAt(sfd, name)
 		if err != nil {
 			return sourceErr(e.Path, err)
@@ -32,7 +36,7 @@ func (w *worker) symlink(e *partition.Entry, dfd, sfd int, name string, r *fileR
 }
 
 // special makes name in dfd a fifo, socket or device node like e.
-func (w *worker) special(e *partition.Entry, dfd, sfd int, name string, r *fileReport) error {
+func (w *worker) special(e *partition.Entry, dfd int, src srcDir, name string, r *fileReport) error {
 	c := w.c
 	typ := e.Mode & unix.S_IFMT
 	if (typ == unix.S_IFCHR || typ == unix.S_IFBLK) && !c.feat.mknod {
@@ -40,7 +44,7 @@ func (w *worker) special(e *partition.Entry, dfd, sfd int, name string, r *fileR
 		r.o = kpi.Skipped
 		return nil
 	}
-	x, err := w.sourceXattrs(sfd, name)
+	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}

@@ -10,10 +10,10 @@ import (
 )
 
 // at names an entry without a path from the root: by an open fd of it, or
-// by its name in an open directory. Calls that have no *at form (the xattr
-// calls, chmod on old kernels) go through /proc/self/fd, which pins the
-// directory, with no-follow calls for the last name: a symlink planted
-// there can't redirect them.
+// by its name in an open directory. Calls that have no *at form (xattr
+// writes, reads before Linux 6.13, chmod on old kernels) go through
+// /proc/self/fd, which pins the directory, with no-follow calls for the
+// last name: a symlink planted there can't redirect them.
 type at struct {
 	fd    int // the entry itself, or -1
 	dirfd int
@@ -30,21 +30,16 @@ func (a at) proc() string {
 // xattrs maps names to values.
 type xattrs map[string]string
 
-// readXattrs returns every extended attribute of a; nil when it has none
+// read returns every extended attribute of a; nil when it has none
 // or the file system has none.
-func readXattrs(a at) (xattrs, error) {
-	buf := make([]byte, 1024)
-	list := func(b []byte) (int, error) {
-		if a.fd >= 0 {
-			return unix.Flistxattr(a.fd, b)
-		}
-		return unix.Llistxattr(a.proc(), b)
-	}
-	n, err := list(buf)
+func (r *xattrReader) read(a at) (xattrs, error) {
+	var small [1024]byte
+	buf := small[:]
+	n, err := r.list(a, buf)
 	if errors.Is(err, unix.ERANGE) {
-		if n, err = list(nil); err == nil {
+		if n, err = r.list(a, nil); err == nil {
 			buf = make([]byte, n)
-			n, err = list(buf)
+			n, err = r.list(a, buf)
 		}
 	}
 	if n == 0 || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOTSUP) {
@@ -55,7 +50,7 @@ func readXattrs(a at) (xattrs, error) {
 	}
 	x := xattrs{}
 	for name := range strings.SplitSeq(strings.TrimRight(string(buf[:n]), "\x00"), "\x00") {
-		v, err := getXattr(a, name)
+		v, err := r.get(a, name)
 		if errors.Is(err, unix.ENODATA) {
 			continue // removed since the list
 		}
@@ -67,18 +62,12 @@ func readXattrs(a at) (xattrs, error) {
 	return x, nil
 }
 
-func getXattr(a at, name string) (string, error) {
-	get := func(b []byte) (int, error) {
-		if a.fd >= 0 {
-			return unix.Fgetxattr(a.fd, name, b)
-		}
-		return unix.Lgetxattr(a.proc(), name, b)
-	}
+func (r *xattrReader) get(a at, name string) (string, error) {
 	buf := make([]byte, 256)
 	for {
-		n, err := get(buf)
+		n, err := r.getInto(a, name, buf)
 		if errors.Is(err, unix.ERANGE) {
-			if n, err = get(nil); err != nil {
+			if n, err = r.getInto(a, name, nil); err != nil {
 				return "", err
 			}
 			buf = make([]byte, n)

@@ -37,9 +37,10 @@
 // rmdir, link, symlink, readlink, flush, fsync, fsyncdir, the four xattr
 // calls, statfs, lseek and fallocate wait Options.Delay; read and write
 // calls wait Options.DataDelay. copy_file_range answers ENOSYS, as on
-// NFS 4.1, so the kernel copies through read and write. The lookups that
-// READDIRPLUS makes for each entry are free, as NFS READDIRPLUS returns
-// attributes in the same call.
+// NFS 4.1, so the kernel copies through read and write; with
+// Options.NoXattrs the xattr calls answer ENOSYS too, as EFS has no xattrs.
+// The lookups that READDIRPLUS makes for each entry are free, as NFS
+// READDIRPLUS returns attributes in the same call.
 //
 // The kernel caches attributes and names for Options.AttrTTL and EntryTTL
 // (0 = not at all), as the NFS client does for actimeo; Mount.WaitCache

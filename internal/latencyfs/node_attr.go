@@ -73,9 +73,10 @@ func (n *node) OpendirHandle(ctx context.Context, flags uint32) (fs.FileHandle, 
 }
 
 // Getxattr reads an extended attribute (user.*, trusted.*, security.*,
-// system.posix_acl_*) of the backing file.
+// system.posix_acl_*) of the backing file. With Options.NoXattrs this and
+// the other xattr calls answer ENOSYS (see policy.xattr).
 func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
-	if errno := n.pol.meta(ctx, "getxattr", n.rel("")); errno != 0 {
+	if errno := n.pol.xattr(ctx, "getxattr", n.rel("")); errno != 0 {
 		return 0, errno
 	}
 	return n.LoopbackNode.Getxattr(ctx, attr, dest)
@@ -83,7 +84,7 @@ func (n *node) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, 
 
 // Setxattr sets an extended attribute.
 func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
-	if errno := n.pol.meta(ctx, "setxattr", n.rel("")); errno != 0 {
+	if errno := n.pol.xattr(ctx, "setxattr", n.rel("")); errno != 0 {
 		return errno
 	}
 	return n.LoopbackNode.Setxattr(ctx, attr, data, flags)
@@ -91,7 +92,7 @@ func (n *node) Setxattr(ctx context.Context, attr string, data []byte, flags uin
 
 // Listxattr lists extended attribute names.
 func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
-	if errno := n.pol.meta(ctx, "listxattr", n.rel("")); errno != 0 {
+	if errno := n.pol.xattr(ctx, "listxattr", n.rel("")); errno != 0 {
 		return 0, errno
 	}
 	return n.LoopbackNode.Listxattr(ctx, dest)
@@ -99,7 +100,7 @@ func (n *node) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errn
 
 // Removexattr removes an extended attribute.
 func (n *node) Removexattr(ctx context.Context, attr string) syscall.Errno {
-	if errno := n.pol.meta(ctx, "removexattr", n.rel("")); errno != 0 {
+	if errno := n.pol.xattr(ctx, "removexattr", n.rel("")); errno != 0 {
 		return errno
 	}
 	return n.LoopbackNode.Removexattr(ctx, attr)

@@ -23,6 +23,13 @@ type Options struct {
 	// the NFS client's actimeo.
 	AttrTTL, EntryTTL, NegativeTTL time.Duration
 
+	// NoXattrs makes the file system have no extended attributes, like
+	// EFS: the four xattr calls answer ENOSYS, so the kernel answers
+	// EOPNOTSUPP from then on without asking again (FUSE's no_getxattr,
+	// no_listxattr, ... flags), as the NFS client answers locally. Each
+	// call reaches the server at most once, counted but not delayed.
+	NoXattrs bool
+
 	// Faults are the initial faults; see Mount.SetFaults.
 	Faults []Fault
 

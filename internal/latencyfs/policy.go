@@ -11,6 +11,9 @@ import (
 // configured delay and answers with an injected fault. One policy is shared
 // by every node and file of a mount; it is safe for concurrent use.
 type policy struct {
+	// config
+	noXattrs bool
+
 	// state
 	delay, dataDelay atomic.Int64 // nanoseconds; changed at run time by SetDelay
 	counts           *counters
@@ -19,7 +22,7 @@ type policy struct {
 
 // newPolicy returns a policy configured by opt.
 func newPolicy(opt Options) (*policy, error) {
-	p := &policy{counts: newCounters()}
+	p := &policy{noXattrs: opt.NoXattrs, counts: newCounters()}
 	p.setDelay(opt.Delay, opt.DataDelay)
 	if err := p.faults.set(opt.Faults); err != nil {
 		return nil, err
@@ -43,6 +46,16 @@ func (p *policy) meta(ctx context.Context, op string, rels ...string) syscall.Er
 	p.counts.add(op)
 	f := p.faults.match(op, rels, 0)
 	return answer(ctx, time.Duration(p.delay.Load()), f)
+}
+
+// xattr is meta for the xattr call op: with Options.NoXattrs it counts
+// the call and answers ENOSYS at once, which the kernel remembers.
+func (p *policy) xattr(ctx context.Context, op, rel string) syscall.Errno {
+	if p.noXattrs {
+		p.counts.add(op)
+		return syscall.ENOSYS
+	}
+	return p.meta(ctx, op, rel)
 }
 
 // data is meta for read and write calls: it waits the data delay; end is

@@ -21,10 +21,14 @@ import (
 // Benchmarks compare efsync with rsync and fpsync in the same run and
 // report ratios (x-vs-TOOL above 1: efsync is faster). Run them with
 //
-//	go test -run '^$' -bench . -benchtime 3x .
+//	go test -run '^$' -bench . -benchtime 3x -timeout 2h .
+//
+// (BenchmarkSync at full size needs far more than the default 10m), or see the
+// sync comparison as a table with go run ./internal/benchcmp.
 //
 // EFSYNC_BENCH_FILES sets the size of the local tree (default 100,000 as in
-// BENCHMARKS.md); trees behind latencyfs are 5,000 files.
+// BENCHMARKS.md); trees behind latencyfs are 5,000 files (BenchmarkSync:
+// fewer when EFSYNC_BENCH_FILES asks for fewer, as a smoke test does).
 
 // benchFiles returns EFSYNC_BENCH_FILES, or def.
 func benchFiles(b *testing.B, def int) int {
@@ -249,4 +253,85 @@ func medianFloat(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// BenchmarkSync races the agent's sync (efsync, run as a child process)
+// against `rsync -aH --delete` and `fpsync -n 8 -E`, run by run, on three
+// cases (see benchkit.SyncSetting): a full copy into an empty directory;
+// no change, where the floor (a 32-way stat walk of both trees) races
+// too; and 1% of the entries changed plus 4 MiB appended to 2 big files.
+// After every efsync run its copy is checked, untimed, by the comparator
+// and by rsync. Settings: local disk with EFSYNC_BENCH_FILES files
+// (default 100,000), and behind latencyfs at 1 ms per metadata call with
+// 5,000; "mounted" runs on real file systems when EFSYNC_BENCH_DST is set
+// (see syncMounted). The table of medians:
+//
+//	go run ./internal/benchcmp
+func BenchmarkSync(b *testing.B) {
+	tools := benchkit.NewSyncTools(b) // builds the agent, once
+	b.Run("local", func(b *testing.B) {
+		base := testtree.TempDir(b)
+		buildTree(b, base+"/src", syncTree(benchFiles(b, 100_000)))
+		s := &benchkit.SyncSetting{Tools: tools, Src: base + "/src", SrcDisk: base + "/src", View: base, Disk: base}
+		s.Run(b)
+	})
+	b.Run("latency-1ms", func(b *testing.B) {
+		o := testtree.Large(1, min(5_000, benchFiles(b, 100_000))) // a smoke test's small tree shrinks it too
+		o.BigFiles, o.BigMin, o.BigMax = 2, 2<<20, 8<<20           // for the appends; near the baseline's 39 MiB
+		backing := testtree.TempDir(b)
+		buildTree(b, backing+"/src", o) // in the backing directory: no latency paid building it
+		// NoXattrs: like EFS, which has no xattrs (nor do the changes made
+		// to this tree, so that the backing trees compare equal).
+		m := latencyfs.Start(b, backing, latencyfs.Options{Delay: time.Millisecond, AttrTTL: time.Second,
+			EntryTTL: time.Second, NoXattrs: true})
+		s := &benchkit.SyncSetting{Tools: tools, Src: m.Dir() + "/src", SrcDisk: backing + "/src", View: m.Dir(),
+			Disk: backing, Wait: m.WaitCache, FpsyncFiles: 250, EfsyncN8: true, NoXattrs: true}
+		s.Run(b)
+	})
+	b.Run("mounted", func(b *testing.B) { syncMounted(b, tools) })
+}
+
+// syncTree returns the local setting's tree: BENCHMARKS.md's, scaled to
+// files small files, with its 20 big files at 100k (2 at least: the
+// changed case appends to 2).
+func syncTree(files int) testtree.Options {
+	o := testtree.Large(1, files)
+	o.BigFiles = max(2, files/5_000)
+	return o
+}
+
+// syncMounted races on real mounted file systems (EFS, NFS), only when
+// EFSYNC_BENCH_DST names a directory there: scratch trees go under it.
+// EFSYNC_BENCH_SRC, if set, is the source, only ever read (the changed
+// case mutates a copy under DST); otherwise the local setting's tree is
+// built under DST. The NFS client's caches are not dropped between runs.
+func syncMounted(b *testing.B, tools *benchkit.SyncTools) {
+	dst := os.Getenv("EFSYNC_BENCH_DST")
+	if dst == "" {
+		b.Skip("set EFSYNC_BENCH_DST (and EFSYNC_BENCH_SRC) to race on mounted file systems")
+	}
+	base, err := os.MkdirTemp(dst, "efsync-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { testtree.MakeWritable(base); os.RemoveAll(base) })
+	src := os.Getenv("EFSYNC_BENCH_SRC")
+	if src == "" {
+		src = base + "/src"
+		buildTree(b, src, syncTree(benchFiles(b, 100_000)))
+	}
+	s := &benchkit.SyncSetting{Tools: tools, Src: src, SrcDisk: src, View: base, Disk: base,
+		Compare: testtree.CompareOptions{AllocSlack: -1}} // two file systems may allocate differently
+	s.Run(b)
+}
+
+// buildTree builds the tree o describes in the new directory dir.
+func buildTree(b *testing.B, dir string, o testtree.Options) {
+	b.Helper()
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := testtree.Plan(o).Build(dir); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -1,6 +1,7 @@
 package benchkit
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -43,7 +44,8 @@ func (r *Race) Time(name string, f func() error) time.Duration {
 }
 
 // RSS records a contender's peak resident set, in bytes, as measured by the
-// caller (for a child process, ProcessState's rusage).
+// caller (for a child process, Cmd's result). The highest of the runs is
+// kept.
 func (r *Race) RSS(name string, bytes int64) { r.rss[name] = max(r.rss[name], bytes) }
 
 // Median returns the median time of name's runs.
@@ -51,13 +53,14 @@ func (r *Race) Median(name string) time.Duration { return Median(r.times[name]) 
 
 // Report reports, for the contender ours, its median in seconds, and for
 // every other contender X the metric x-vs-X: X's median over ours, so that
-// above 1 means ours is faster. It also logs every median.
+// above 1 means ours is faster. It also logs every median as a MedianLine,
+// which cmd benchcmp reads back.
 func (r *Race) Report(ours string) {
 	base := r.Median(ours)
 	r.b.ReportMetric(base.Seconds(), "s-"+ours)
 	for _, name := range r.order {
 		m := r.Median(name)
-		r.b.Logf("%-28s median %8.3fs of %d runs", name, m.Seconds(), len(r.times[name]))
+		r.b.Log(MedianLine(r.b.Name(), name, m, len(r.times[name]), r.rss[name]))
 		if name != ours && base > 0 {
 			r.b.ReportMetric(float64(m)/float64(base), "x-vs-"+name)
 		}
@@ -78,4 +81,21 @@ func Median(ds []time.Duration) time.Duration {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// MedianLine formats one contender's result as a line that stays stable
+// for programs to parse (benchcmp), whatever the file:line prefix testing
+// puts before it:
+//
+//	median BenchmarkSync/local/full efsync 1.234567s runs=3 rss=45.2MiB
+//
+// bench is the full benchmark name (b.Name(), without the -CPUS suffix),
+// so the line means the same wherever go test prints it; rss=... is left
+// out when rss is 0 (not measured).
+func MedianLine(bench, name string, median time.Duration, runs int, rss int64) string {
+	line := fmt.Sprintf("median %s %s %.6fs runs=%d", bench, name, median.Seconds(), runs)
+	if rss > 0 {
+		line += fmt.Sprintf(" rss=%.1fMiB", float64(rss)/(1<<20))
+	}
+	return line
 }

@@ -14,13 +14,13 @@ import (
 // an inode with one link qualifies: another name on it, such as an older
 // snapshot's, must keep its content.
 func canInPlace(e *partition.Entry, st *unix.Stat_t, exists bool, o *Options) bool {
-	return o.InPlace && !o.DryRun && exists && !linkDest(o) &&
+	return o.InPlace && !o.DryRun && exists && !linkDestSet(o) &&
 		st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink == 1 && e.Size >= o.DeltaMin
 }
 
-// linkDest reports whether the run links unchanged files from reference
+// linkDestSet reports whether the run links unchanged files from reference
 // trees, whose inodes must never be written: then nothing is in place.
-func linkDest(o *Options) bool {
+func linkDestSet(o *Options) bool {
 	return false // WIRE(link-dest): return len(o.LinkDest) > 0
 }
 

@@ -17,8 +17,6 @@
 //	        quick check: type, size, mtime (ns), mode, owner, xattrs (not
 //	          read when the destination can set none, nor from a source
 //	          file system that has none, like EFS)
-//	          (Checksum, or Recheck for that entry: same size means
-//	          compare both sides' xxh3-128; IgnoreTimes: always differs)
 //	        equal:           nothing
 //	        metadata only:   chown, xattrs, chmod, utimes on the entry
 //	        data differs:    write a temporary file beside it (data extents
@@ -29,6 +27,9 @@
 //	                         block by block, pwrite the blocks whose
 //	                         xxh3-128 differ, truncate or extend, chown,
 //	                         xattrs, chmod, utimes on its fd, close, Clean
+//	        (with Checksum, or for an entry Recheck names, a regular file's
+//	          data is equal when both sides have the same size and the
+//	          same xxh3-128; with IgnoreTimes, never)
 //	        other types:     symlink/mknod under a temporary name, rename
 //	    hard-link groups: keep or copy one member, link the others to it
 //	    directories: record their metadata for Finish

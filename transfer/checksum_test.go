@@ -168,3 +168,29 @@ func TestDirtyRefusalCopiesAtomically(t *testing.T) {
 	r.same("f")
 	exact(t, r.src, r.backing, compareOpts())
 }
+
+// TestIgnoreTimesCopiesUnchanged copies an unchanged file under
+// IgnoreTimes: whole, to a new inode, by default; in place, it is read on
+// both sides and nothing of it is written.
+func TestIgnoreTimesCopiesUnchanged(t *testing.T) {
+	const size = 2 << 20
+	r := newDeltaRig(t)
+	writeAt(t, filepath.Join(r.src, "f"), size, 0, randomData(size, 1))
+	r.sync(Options{})
+	d := filepath.Join(r.backing, "f")
+	ino, _ := inode(t, d)
+	if n := r.sync(Options{ContentOptions: ContentOptions{IgnoreTimes: true}}); n != size {
+		t.Errorf("IgnoreTimes wrote %d bytes, want the whole file's %d", n, size)
+	}
+	now, _ := inode(t, d)
+	if now == ino {
+		t.Errorf("IgnoreTimes kept inode %d: not copied", ino)
+	}
+	if n := r.sync(Options{ContentOptions: ContentOptions{IgnoreTimes: true, InPlace: true}}); n != 0 {
+		t.Errorf("IgnoreTimes in place wrote %d bytes, want 0", n)
+	}
+	if again, _ := inode(t, d); again != now {
+		t.Errorf("IgnoreTimes in place replaced inode %d by %d", now, again)
+	}
+	exact(t, r.src, r.backing, compareOpts())
+}

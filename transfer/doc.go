@@ -23,6 +23,13 @@
 //	                         only: holes stay holes), chown, xattrs, chmod,
 //	                         utimes on its fd, close (NFS reports ENOSPC
 //	                         there), rename over the name
+//	        InPlace, one link, >= DeltaMin: Dirty, then read both sides
+//	                         block by block, pwrite the blocks whose
+//	                         xxh3-128 differ, truncate or extend, chown,
+//	                         xattrs, chmod, utimes on its fd, close, Clean
+//	        (with Checksum, or for an entry Recheck names, a regular file's
+//	          data is equal when both sides have the same size and the
+//	          same xxh3-128; with IgnoreTimes, never)
 //	        other types:     symlink/mknod under a temporary name, rename
 //	    hard-link groups: keep or copy one member, link the others to it
 //	    directories: record their metadata for Finish
@@ -43,6 +50,14 @@
 // its temporary file, so every destination name holds the old entry or the
 // new one, never a part. Temporary names start with TempPrefix (IsTemp), so
 // a later run can clean up after a killed one.
+//
+// The one exception is InPlace: a file rewritten in its own inode is not
+// atomic. A run that fails or is killed while writing it leaves old and new
+// blocks mixed under a size and mtime that may already look right; the
+// Dirty and Clean hooks let the caller journal such files, and Recheck has
+// the next run compare them by checksum and repair them. An inode with
+// more than one link is never written in place, so another name on it
+// (an older snapshot's) keeps its content.
 //
 // # Fidelity
 //

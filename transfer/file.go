@@ -25,14 +25,20 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 		return err
 	}
 	a := at{fd: -1, dirfd: dfd, name: name}
-	if exists && upToDate(e, &st, c.opt.MtimeWindow.Nanoseconds()) && c.settled(e, &st) {
+	v := w.judge(e, &st, exists) // the quick check, or a checksum to come
+	if v == contentEqual && c.settled(e, &st) {
 		return w.metaOnly(e, nil, a, &st, r, true)
 	}
 	x, err := w.sourceXattrs(e, src, name)
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
-	if exists && upToDate(e, &st, c.opt.MtimeWindow.Nanoseconds()) {
+	if v == contentHash {
+		if v, err = w.hashVerdict(ctx, e, src, dfd, name); err != nil {
+			return err
+		}
+	}
+	if v == contentEqual {
 		return w.metaOnly(e, x, a, &st, r, false)
 	}
 	r.o = kpi.Created
@@ -46,6 +52,11 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 	sfd, err := src.fd()
 	if err != nil {
 		return sourceErr(e.Path, err)
+	}
+	if canInPlace(e, &st, exists, &c.opt) {
+		if done, err := w.delta(ctx, e, x, dfd, sfd, name, &st, r); done || err != nil {
+			return err
+		}
 	}
 	return w.copyFile(ctx, e, x, dfd, sfd, name, &st, exists, r)
 }

@@ -66,6 +66,11 @@ type Options struct {
 	// default goes on.
 	ErrorFunc func(rel string, err error) error
 
+	// Checksum, IgnoreTimes, InPlace, DeltaMin, DeltaBlock, Dirty, Clean
+	// and Recheck choose how a regular file's content is compared and
+	// written: see ContentOptions.
+	ContentOptions
+
 	Reporter Reporter
 	Logger   *slog.Logger
 }
@@ -89,6 +94,7 @@ func (o *Options) applyDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	o.ContentOptions.applyDefaults()
 	if o.Protect == nil {
 		o.Protect = func(string) bool { return false }
 	}

@@ -1,0 +1,70 @@
+package transfer
+
+// ContentOptions choose how the content of a regular file is compared
+// with its destination copy, and how a changed one is written. The zero
+// value is the quick check (size and mtime) and an atomic copy of each
+// changed file. They are part of Options.
+type ContentOptions struct {
+	// Checksum compares the content of a regular file whose destination
+	// copy has the same size, whatever the mtimes (rsync -c): by the
+	// xxh3-128 of both sides, read in full. Equal content brings only the
+	// metadata, mtime included; different content is copied.
+	Checksum bool
+	// IgnoreTimes copies every regular file, whatever the quick check
+	// says (rsync -I). With InPlace, an unchanged file is read on both
+	// sides and nothing of it is written.
+	IgnoreTimes bool
+
+	// InPlace rewrites a changed file in its destination inode, only the
+	// blocks that differ, instead of writing a new copy and renaming it
+	// (rsync --inplace --no-whole-file). It applies when the destination
+	// copy is a regular file with one link, that the copier can open for
+	// writing, and the source is at least DeltaMin bytes; any other file
+	// is copied atomically. Never with link-dest: an inode of an older
+	// snapshot is never written.
+	//
+	// NB: such a file loses the atomicity of the copy. A run that fails
+	// or is killed part way leaves it with some new blocks and some old,
+	// and another name that shares its inode would see the change (hence
+	// the one-link rule). Dirty and Clean let the caller journal it, and
+	// Recheck lets the next run find and repair it.
+	InPlace bool
+	// DeltaMin is the smallest source file written in place. Below it a
+	// copy costs little more than reading both sides. The default is 1 MiB.
+	DeltaMin int64
+	// DeltaBlock is the unit compared and rewritten in place. The default,
+	// 128 KiB, keeps the bytes rewritten around a small change small and
+	// the calls few: NFS clients read and write up to 1 MiB per call
+	// anyway, so smaller blocks save little on the wire and cost CPU.
+	DeltaBlock int64
+
+	// Dirty, if set, is called with a file's path before it is written in
+	// place (before its blocks are even compared). An error makes the
+	// copier copy that file atomically instead. It is called from several
+	// goroutines at once.
+	Dirty func(rel string) error
+	// Clean, if set, is called with the path of a file written in place,
+	// once it is complete: content and metadata written (and flushed,
+	// with Fsync). A file that fails after Dirty is never Clean. It is
+	// called from several goroutines at once.
+	Clean func(rel string)
+	// Recheck, if set, says which entries are compared by checksum even
+	// without Checksum: those a killed in-place run left dirty, whose size
+	// and mtime may look right over half-written content. It is called
+	// from several goroutines at once.
+	Recheck func(rel string) bool
+}
+
+const (
+	defaultDeltaMin   = 1 << 20
+	defaultDeltaBlock = 128 << 10
+)
+
+func (o *ContentOptions) applyDefaults() {
+	if o.DeltaMin <= 0 {
+		o.DeltaMin = defaultDeltaMin
+	}
+	if o.DeltaBlock <= 0 {
+		o.DeltaBlock = defaultDeltaBlock
+	}
+}

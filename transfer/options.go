@@ -44,8 +44,8 @@ type Options struct {
 	// from the first tree that holds it unchanged (type, size, mtime,
 	// mode, owner when privileged, xattrs when compared) instead of
 	// copied. A reference's inode is never changed: a linked file gets no
-	// metadata call, and a destination file with more than one link that
-	// needs any change is replaced by a new copy. A tree on another mount
+	// metadata call (not even Atime's), and a destination file with more
+	// than one link that needs any change is replaced by a new copy. A tree on another mount
 	// than the destination is warned about once and not used; EMLINK
 	// (177 links on EFS) means a copy. Symlinks, devices and directories
 	// are made as usual.

@@ -1,9 +1,12 @@
 package transfer
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -216,4 +219,51 @@ func TestLinkDestOtherMount(t *testing.T) {
 	}
 	unchangedRef(t, shm, before)
 	exact(t, src, dst, compareOpts())
+}
+
+// TestLinkDestDryRun itemizes the links a run would make, "hf" like
+// rsync -i, and the copy of a changed file, and writes nothing.
+func TestLinkDestDryRun(t *testing.T) {
+	base, src, ref := snapshotDirs(t)
+	if err := os.Chmod(filepath.Join(src, "b"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(base, "dst")
+	mkdirs(t, filepath.Join(dst, "d"))
+	before := hashTree(t, dst)
+	var mu sync.Mutex
+	lines := map[string]string{}
+	mustSync(t, src, dst, Options{DryRun: true, LinkDest: []string{ref}, Itemize: func(l string) {
+		mu.Lock()
+		defer mu.Unlock()
+		flags, rel, _ := strings.Cut(l, " ")
+		lines[rel] = flags
+	}})
+	for rel, want := range map[string]string{"d/a": "hf+++++++++", "x": "hf+++++++++", "b": ">f+++++++++"} {
+		if lines[rel] != want {
+			t.Errorf("%s itemized %q, want %q", rel, lines[rel], want)
+		}
+	}
+	for _, d := range testtree.CompareSnapshots(before, hashTree(t, dst), testtree.CompareOptions{}) {
+		t.Errorf("dry run changed the destination: %s", d)
+	}
+}
+
+// TestLinkDestBadTree: a reference tree that is missing or not given by an
+// absolute path stops New, before anything is touched.
+func TestLinkDestBadTree(t *testing.T) {
+	base := testtree.TempDir(t)
+	for _, tt := range []struct{ name, ref string }{
+		{"missing", filepath.Join(base, "nowhere")},
+		{"relative", "ref"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(context.Background(), base, base, Options{LinkDest: []string{tt.ref}})
+			if err == nil {
+				c.Close()
+				t.Fatalf("New accepted link-dest %q", tt.ref)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
 }

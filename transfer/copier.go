@@ -33,9 +33,10 @@ type Copier struct {
 	feat        *features
 	srcRoot     int
 	dstRoot     int
-	srcDev      uint64 // the source root's file system
-	srcNoXattrs bool   // it has no xattrs at all, like EFS
-	clock       Clock  // when New ran
+	srcDev      uint64     // the source root's file system
+	srcNoXattrs bool       // it has no xattrs at all, like EFS
+	clock       Clock      // when New ran
+	refs        []*refTree // Options.LinkDest, on the destination's mount
 
 	// state
 	dirs      *dirSet
@@ -75,6 +76,10 @@ func New(ctx context.Context, src, dst string, opt Options) (*Copier, error) {
 		c.Close()
 		return nil, fmt.Errorf("destination %s: %w", dst, err)
 	}
+	if err := c.openRefs(opt.LinkDest, d); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, ctx.Err()
 }
 
@@ -93,7 +98,7 @@ func (c *Copier) dstXattrs(a at) (xattrs, error) {
 
 // Close releases the copier's file descriptors.
 func (c *Copier) Close() error {
-	return errors.Join(unix.Close(c.srcRoot), unix.Close(c.dstRoot))
+	return errors.Join(unix.Close(c.srcRoot), unix.Close(c.dstRoot), c.closeRefs())
 }
 
 // Run copies the chunks from in with Options.Workers workers until in is
@@ -184,15 +189,19 @@ func (c *Copier) stopping() bool {
 type worker struct {
 	c        *Copier
 	src, dst *chain
+	refs     []*chain // one per Options.LinkDest tree
 }
 
 func (c *Copier) newWorker() *worker {
-	return &worker{c: c, src: c.newChain(false), dst: c.newChain(true)}
+	return &worker{c: c, src: c.newChain(false), dst: c.newChain(true), refs: c.refChains()}
 }
 
 func (w *worker) close() {
 	w.src.close()
 	w.dst.close()
+	for _, ch := range w.refs {
+		ch.close()
+	}
 }
 
 // failed books a failed entry into r and reports whether the run goes on.

@@ -17,6 +17,11 @@
 //	        quick check: type, size, mtime (ns), mode, owner, xattrs (not
 //	          read when the destination can set none, nor from a source
 //	          file system that has none, like EFS)
+//	        with LinkDest, a regular file not up to date in a copy of
+//	          its own: linked (linkat to a temporary name, rename) from
+//	          the first reference tree where it is unchanged, else
+//	          copied; a destination inode with nlink > 1 is never
+//	          changed in place, only left or replaced
 //	        equal:           nothing
 //	        metadata only:   chown, xattrs, chmod, utimes on the entry
 //	        data differs:    write a temporary file beside it (data extents

@@ -24,6 +24,11 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 	if err != nil {
 		return err
 	}
+	if len(c.refs) > 0 { // Options.LinkDest: see linkdest.go
+		if done, err := w.linkDest(ctx, e, dfd, src, name, &st, exists, r); done {
+			return err
+		}
+	}
 	a := at{fd: -1, dirfd: dfd, name: name}
 	v := w.judge(e, &st, exists) // the quick check, or a checksum to come
 	if v == contentEqual && c.settled(e, &st) {

@@ -38,6 +38,18 @@ type Options struct {
 	// local disk those reads are half the calls of a pass with no
 	// change. Zero reads every entry's xattrs.
 	Settled Clock
+	// LinkDest names reference trees, earlier snapshots, by absolute
+	// paths (a final symlink is followed), like rsync --link-dest. A
+	// regular file the destination lacks or must rewrite is hard-linked
+	// from the first tree that holds it unchanged (type, size, mtime,
+	// mode, owner when privileged, xattrs when compared) instead of
+	// copied. A reference's inode is never changed: a linked file gets no
+	// metadata call (not even Atime's), and a destination file with more
+	// than one link that needs any change is replaced by a new copy. A tree on another mount
+	// than the destination is warned about once and not used; EMLINK
+	// (177 links on EFS) means a copy. Symlinks, devices and directories
+	// are made as usual.
+	LinkDest []string
 	// Fsync flushes each file to stable storage before its rename.
 	Fsync bool
 	// DryRun changes nothing and reports, through Itemize, what would

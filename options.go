@@ -28,6 +28,20 @@ type Options struct {
 	// Excludes are patterns, like fpart -x, on names or, with a slash,
 	// relative paths. Excluded entries are neither copied nor deleted.
 	Excludes []string
+	// Checksum compares a regular file of the same size on both sides by
+	// the xxh3-128 of its content, not by its mtime (rsync -c).
+	Checksum bool
+	// InPlace rewrites a changed file of at least 1 MiB in its
+	// destination inode, only the blocks that differ (rsync --inplace
+	// --no-whole-file). It gives up atomicity for that file: a crash
+	// leaves it part old, part new, and the next run, reading the
+	// journal, compares it by checksum and repairs it. Never used on an
+	// inode with other links, nor with LinkDest.
+	InPlace bool
+	// LinkDest names earlier snapshots: a file unchanged against one of
+	// them (type, size, mtime, mode, owner, xattrs) is hard-linked from it,
+	// not copied, and their inodes are never modified (rsync --link-dest).
+	LinkDest []string
 	// FullCheck reads every entry's xattrs and ACLs. Without it, a run
 	// after one that ended with every entry equal reads them only for
 	// entries whose ctime moved since on either side (every change to

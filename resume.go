@@ -90,6 +90,12 @@ func (e *engine) cleanKilled(ctx context.Context) error {
 		return err
 	}
 	for _, r := range runs {
+		for rel := range readDirty(filepath.Join(e.pair.dir, "runs", r.ID)) {
+			if e.recheck == nil {
+				e.recheck = map[string]bool{}
+			}
+			e.recheck[rel] = true // a crash or a failure cut its rewrite short
+		}
 		if (r.Status != StatusKilled && !r.abandoned) || r.cleaned {
 			continue
 		}

@@ -177,3 +177,49 @@ func TestDeleteLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncLinkDestAndInPlace checks that the engine passes its content
+// options to the copier: a snapshot made with LinkDest shares the inodes of
+// unchanged files with the previous one, and an InPlace run keeps a changed
+// file's inode.
+func TestSyncLinkDestAndInPlace(t *testing.T) {
+	src, dst := smallTree(t)
+	state := t.TempDir()
+	if _, err := Sync(context.Background(), src, dst, StateDir(state)); err != nil {
+		t.Fatal(err)
+	}
+	f := firstFile(t, src)
+	snap := dst + ".1"
+	rep, err := Sync(context.Background(), src, snap, StateDir(state), func(o *Options) { o.LinkDest = []string{dst} })
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("link-dest: %v %v", err, rep.Status)
+	}
+	exactCopy(t, src, snap)
+	a, _ := os.Stat(filepath.Join(dst, f))
+	b, _ := os.Stat(filepath.Join(snap, f))
+	if !os.SameFile(a, b) {
+		t.Errorf("%s: not linked from the previous snapshot", f)
+	}
+
+	big := filepath.Join(src, "inplace.bin")
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	must(t, os.WriteFile(big, data, 0o644))
+	if _, err := Sync(context.Background(), src, dst, StateDir(state)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.Stat(filepath.Join(dst, "inplace.bin"))
+	copy(data[1<<20:], []byte("a change in the middle"))
+	must(t, os.WriteFile(big, data, 0o644))
+	rep, err = Sync(context.Background(), src, dst, StateDir(state), func(o *Options) { o.InPlace = true })
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("in place: %v %v", err, rep.Status)
+	}
+	exactCopy(t, src, dst)
+	after, _ := os.Stat(filepath.Join(dst, "inplace.bin"))
+	if !os.SameFile(before, after) {
+		t.Error("InPlace made a new inode")
+	}
+}

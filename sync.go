@@ -53,12 +53,14 @@ func Sync(ctx context.Context, src, dst string, opts ...Option) (*kpi.Report, er
 type engine struct {
 	src, dst string // as given, cleaned
 	o        *Options
-	pair     *pairState     // nil in a dry run
-	resume   *RunInfo       // the run to resume, if any
-	stateRel string         // the state directory relative to dst, if inside it
-	skipSrc  string         // a path the crawl leaves out: the state, if in a tree
-	settled  transfer.Clock // when a pass last found every entry equal
-	clock    transfer.Clock // when this run's full pass began
+	pair     *pairState      // nil in a dry run
+	resume   *RunInfo        // the run to resume, if any
+	stateRel string          // the state directory relative to dst, if inside it
+	skipSrc  string          // a path the crawl leaves out: the state, if in a tree
+	settled  transfer.Clock  // when a pass last found every entry equal
+	dirty    *dirtyLog       // files being rewritten in place, in the journal
+	recheck  map[string]bool // files a crashed run left part written
+	clock    transfer.Clock  // when this run's full pass began
 }
 
 // newEngine takes the pair's state; it refuses, as bad input, a state
@@ -141,6 +143,12 @@ func (e *engine) run(ctx context.Context) (*kpi.Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if o.InPlace {
+			if e.dirty, err = openDirty(j.dir); err != nil {
+				return nil, err
+			}
+			defer e.dirty.close()
+		}
 	}
 	stopProgress := startProgress(o, counters)
 	failed, err := e.passes(ctx, j, counters)
@@ -194,6 +202,9 @@ func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters)
 	if err == nil && failed+n == 0 && counters.Report().Errors.Total == 0 {
 		if serr := e.saveSettled(counters.Report().RunID, e.clock); serr != nil {
 			o.Logger.Warn("state", "err", serr) // the next run reads every xattr: no harm
+		}
+		if e.pair != nil && len(e.recheck) > 0 {
+			clearDirty(e.pair.dir, counters.Report().RunID)
 		}
 	}
 	return failed + n, err
@@ -257,10 +268,18 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 			return deleteLimit(n, counters.Report().Scanned.Total(), o.MaxDelete, o.MaxDeletePercent)
 		}
 	}
-	return transfer.New(ctx, e.src, e.dst, transfer.Options{Workers: o.Workers, Delete: del,
+	to := transfer.Options{Workers: o.Workers, Delete: del,
 		DryRun: o.DryRun, Itemize: o.Itemize, NoXattrs: o.NoXattrs, Settled: e.settled,
-		Reporter: counters, Logger: o.Logger,
-		Protect: protect, BeforeDelete: before})
+		LinkDest: o.LinkDest, Reporter: counters, Logger: o.Logger,
+		Protect: protect, BeforeDelete: before}
+	to.Checksum, to.InPlace = o.Checksum, o.InPlace
+	if e.dirty != nil {
+		to.Dirty, to.Clean = e.dirty.dirty, e.dirty.clean
+	}
+	if len(e.recheck) > 0 {
+		to.Recheck = func(rel string) bool { return e.recheck[rel] }
+	}
+	return transfer.New(ctx, e.src, e.dst, to)
 }
 
 // vanishedOnly passes the crawl's vanished entries to kpi but not its

@@ -21,7 +21,7 @@ func canInPlace(e *partition.Entry, st *unix.Stat_t, exists bool, o *Options) bo
 // linkDestSet reports whether the run links unchanged files from reference
 // trees, whose inodes must never be written: then nothing is in place.
 func linkDestSet(o *Options) bool {
-	return false // WIRE(link-dest): return len(o.LinkDest) > 0
+	return len(o.LinkDest) > 0
 }
 
 // delta rewrites the destination file name in dfd in place from the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +23,8 @@ type syncFlags struct {
 	size                          sizeFlag
 	del, dryRun, requireMount     bool
 	asJSON, listRuns, verbose     bool
-	fullCheck                     bool
+	fullCheck, checksum, inPlace  bool
+	linkDest                      listFlag
 	requireFile, stateDir, resume string
 	maxDelete                     string
 	maxDuration, grace            time.Duration
@@ -50,6 +52,9 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.BoolVar(&f.listRuns, "list-runs", false, "list the runs of SRC to DST and exit")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
 	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
+	fs.BoolVar(&f.checksum, "checksum", false, "compare files of the same size by content (xxh3-128), not by mtime")
+	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more, in place (not atomic; a crash is repaired by the next run)")
+	fs.Var(&f.linkDest, "link-dest", "hard-link files unchanged against snapshot `DIR` instead of copying them; repeatable")
 	fs.BoolVar(&f.fullCheck, "full-check", false, "read every entry's xattrs and ACLs, even those unchanged since the last exact run")
 	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")
 	fs.Usage = func() {
@@ -67,7 +72,15 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
 	o := efsync.Options{Workers: f.workers, MaxFiles: f.files, MaxBytes: int64(f.size), Delete: f.del,
 		DryRun: f.dryRun, Excludes: f.exclude, RequireMount: f.requireMount, RequireFile: f.requireFile,
-		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace, FullCheck: f.fullCheck}
+		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace, FullCheck: f.fullCheck,
+		Checksum: f.checksum, InPlace: f.inPlace}
+	for _, d := range f.linkDest {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return o, fmt.Errorf("--link-dest %s: %w", d, err)
+		}
+		o.LinkDest = append(o.LinkDest, abs)
+	}
 	switch {
 	case f.workers < 0:
 		return o, fmt.Errorf("-n %d: want a positive count", f.workers)

@@ -125,15 +125,20 @@ func slowWrite(t *testing.T, hold time.Duration, times int, args ...string) (*sy
 	for i := range big {
 		big[i] = byte(i * 7)
 	}
-	if err := os.WriteFile(filepath.Join(backing, "src", "big"), big, 0o644); err != nil {
+	// big is alone in its directory, so that the wait below sees its
+	// temporary file, not a small file's, which comes and goes at once.
+	if err := os.Mkdir(filepath.Join(backing, "src", "zbig"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(backing, "src", "zbig", "big"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m := latencyfs.Start(t, backing, latencyfs.Options{Faults: []latencyfs.Fault{
-		{Op: "write", Path: "dst/.efsync-*", Delay: hold, Times: times}}})
+		{Op: "write", Path: "dst/zbig/.efsync-*", Delay: hold, Times: times}}})
 	f := &syncFixture{base: backing, src: m.Dir() + "/src", dst: m.Dir() + "/dst", state: t.TempDir()}
 	cmd, wait := startAgent(t, append(append([]string{"sync", "--state-dir", f.state}, args...), f.src, f.dst)...)
-	waitFor(t, 30*time.Second, "a temporary file in the destination", func() bool {
-		return len(temps(t, filepath.Join(backing, "dst"))) > 0
+	waitFor(t, 30*time.Second, "big's temporary file in the destination", func() bool {
+		return len(temps(t, filepath.Join(backing, "dst", "zbig"))) > 0
 	})
 	return f, cmd.Process, wait
 }
@@ -151,7 +156,7 @@ func TestSyncCrashConverges(t *testing.T) {
 	if len(temps(t, bdst)) == 0 {
 		t.Fatal("the killed run left no temporary file: the test shows nothing")
 	}
-	if _, err := os.Stat(filepath.Join(bdst, "big")); err == nil {
+	if _, err := os.Stat(filepath.Join(bdst, "zbig", "big")); err == nil {
 		t.Error("a killed copy left a file under its real name")
 	}
 	code, out, _ := f.sync("--list-runs", f.src, f.dst)
@@ -165,8 +170,9 @@ func TestSyncCrashConverges(t *testing.T) {
 }
 
 // TestSyncSignalStopsGracefully sends SIGTERM while a write is held: the
-// agent lets the chunk in flight finish, journals what it did not start,
-// and exits 3 with no temporary file; a --resume then completes the copy.
+// agent lets the chunk in flight finish, starts nothing more, journals the
+// run as unfinished, and exits 3 with no temporary file; a --resume then
+// completes the copy.
 func TestSyncSignalStopsGracefully(t *testing.T) {
 	f, proc, wait := slowWrite(t, 2*time.Second, 1, "-E", "-n", "1", "-f", "4", "--json", "--grace", "1m")
 	if err := proc.Signal(syscall.SIGTERM); err != nil {
@@ -181,12 +187,14 @@ func TestSyncSignalStopsGracefully(t *testing.T) {
 		t.Errorf("temporary files left: %q", tmp)
 	}
 	r := report(t, out[strings.Index(out, "{\n"):strings.LastIndex(out, "}")+1]) // stderr is mixed in
-	if _, err := os.Stat(filepath.Join(bdst, "big")); err != nil {
+	if _, err := os.Stat(filepath.Join(bdst, "zbig", "big")); err != nil {
 		t.Errorf("the chunk in flight did not finish within the grace period: %v", err)
 	}
-	runs, _ := filepath.Glob(filepath.Join(runDir(t, f.state, r.RunID), "chunks", "*"))
-	if len(runs) == 0 {
-		t.Error("the journal holds no pending chunk: the stop started everything")
+	// The stop skipped the rest: chunks not begun stay pending, and
+	// neither the delete pass nor the directories' metadata ran.
+	code, list, _ := f.sync("--list-runs", f.src, f.dst)
+	if code != 0 || strings.Contains(list, "pass complete") || !strings.Contains(list, "incomplete") {
+		t.Errorf("--list-runs after the stop:\n%s", list)
 	}
 	if code, _, errOut := f.sync("-E", "--resume", r.RunID, f.src, f.dst); code != 0 {
 		t.Fatalf("--resume: exit %d\n%s", code, errOut)
@@ -209,7 +217,7 @@ func TestSyncSecondSignalAborts(t *testing.T) {
 	if tmp := temps(t, bdst); len(tmp) > 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}
-	if _, err := os.Stat(filepath.Join(bdst, "big")); err == nil {
+	if _, err := os.Stat(filepath.Join(bdst, "zbig", "big")); err == nil {
 		t.Error("the file was copied to the end: the abort waited")
 	}
 }

@@ -26,6 +26,7 @@ func TestNoXattrsFileSystem(t *testing.T) {
 		t.Fatal(err)
 	}
 	src, dst := filepath.Join(m.Dir(), "src"), filepath.Join(m.Dir(), "dst")
+	const workers = 4
 	if err := os.Mkdir(dst, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestNoXattrsFileSystem(t *testing.T) {
 		if err := m.Reset(); err != nil {
 			t.Fatal(err)
 		}
-		_, failed, err := syncCtx(context.Background(), src, dst, Options{Delete: true})
+		_, failed, err := syncCtx(context.Background(), src, dst, Options{Delete: true, Workers: workers})
 		if err != nil || len(failed) > 0 {
 			t.Fatalf("round %d: %v, failed %q", round, err, failed)
 		}
@@ -41,8 +42,10 @@ func TestNoXattrsFileSystem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := c.Ops["listxattr"] + c.Ops["getxattr"]; n > 2 {
-			t.Errorf("round %d: %d listxattr and getxattr calls reached the file system; want at most one each", round, n)
+		// The kernel stops asking once the first ENOSYS is back; calls
+		// already in flight then, one per worker at most, still arrive.
+		if n := c.Ops["listxattr"] + c.Ops["getxattr"]; n > 2*workers {
+			t.Errorf("round %d: %d listxattr and getxattr calls reached the file system; want at most %d, whatever the entries", round, n, 2*workers)
 		}
 	}
 	exact(t, filepath.Join(backing, "src"), filepath.Join(backing, "dst"), compareOpts())

@@ -43,6 +43,16 @@ func (t *SyncTools) Efsync(ctx context.Context, workers int, src, dst string) (i
 	return Cmd(ctx, t.agent, args...)
 }
 
+// Agent runs the agent with args, as a child process.
+func (t *SyncTools) Agent(ctx context.Context, args ...string) (int64, error) {
+	return Cmd(ctx, t.agent, args...)
+}
+
+// RsyncArgs runs rsync with args, as a child process.
+func (t *SyncTools) RsyncArgs(ctx context.Context, args ...string) (int64, error) {
+	return Cmd(ctx, t.rsync, args...)
+}
+
 // Rsync runs `rsync -aH --delete SRC/ DST/`, the baseline of
 // BENCHMARKS.md.
 func (t *SyncTools) Rsync(ctx context.Context, src, dst string) (int64, error) {

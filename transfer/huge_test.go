@@ -202,3 +202,80 @@ func waitWritten(t *testing.T, m *latencyfs.Mount, n int64, done <-chan error) {
 	}
 	t.Fatalf("%d bytes not written in 30 s", n)
 }
+
+// TestHugeCancelRemovesTemp cancels a huge copy without a Partial: its
+// temporary file is removed, as a whole-file copy's is.
+func TestHugeCancelRemovesTemp(t *testing.T) {
+	const size = 16 << 20
+	backing, m := efsMount(t, latencyfs.Options{Faults: []latencyfs.Fault{
+		{Op: "write", Path: "dst/*", Delay: 20 * time.Millisecond},
+	}})
+	src, dst := testtree.TempDir(t), filepath.Join(backing, "dst")
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buildTree(t, src, faultDir("."), faultFile("big", size, 6))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := syncCtx(ctx, src, filepath.Join(m.Dir(), "dst"), hugeOpts())
+		done <- err
+	}()
+	waitWritten(t, m, size/2, done)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the run finished before the cancel")
+	}
+	if left := tempFiles(t, backing); len(left) > 0 {
+		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+// TestHugeStaleRecord gives the copier a Partial record that doesn't fit:
+// the copy starts again, exact, and leaves no temporary file or record.
+func TestHugeStaleRecord(t *testing.T) {
+	const size = 16 << 20
+	tests := []struct {
+		name  string
+		temp  bool // the recorded temporary file exists, full of junk
+		stale func(p *PartialCopy)
+	}{
+		{name: "source changed", temp: true, stale: func(p *PartialCopy) { p.Mtime++ }},
+		{name: "other piece size", temp: true, stale: func(p *PartialCopy) { p.Piece *= 2 }},
+		{name: "temp gone", stale: func(p *PartialCopy) {}},
+		{name: "not a temp name", stale: func(p *PartialCopy) { p.Temp = "../big" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dst := testtree.TempDir(t), testtree.TempDir(t)
+			buildTree(t, src, faultDir("."), faultFile("big", size, 7))
+			var st unix.Stat_t
+			if err := unix.Stat(filepath.Join(src, "big"), &st); err != nil {
+				t.Fatal(err)
+			}
+			opt := hugeOpts()
+			p := PartialCopy{Temp: tempName(), Size: size, Mtime: st.Mtim.Nano(), Piece: opt.HugePiece}
+			for off := int64(0); off < size; off += p.Piece {
+				p.Done = append(p.Done, off)
+			}
+			if tt.temp {
+				buildTree(t, dst, faultFile(p.Temp, size, 8))
+			}
+			tt.stale(&p)
+			rec := &partialMap{}
+			rec.Save("big", p)
+			opt.Partial = rec
+			if _, failed, err := syncTrees(t, src, dst, opt); err != nil || len(failed) > 0 {
+				t.Fatalf("sync: %v, failed %q", err, failed)
+			}
+			exact(t, src, dst, compareOpts())
+			if left := tempFiles(t, dst); len(left) > 0 {
+				t.Errorf("temporary files left: %q", left)
+			}
+			if _, ok := rec.Load("big"); ok {
+				t.Errorf("the record of big is still there")
+			}
+		})
+	}
+}

@@ -53,11 +53,28 @@ type ContentOptions struct {
 	// and mtime may look right over half-written content. It is called
 	// from several goroutines at once.
 	Recheck func(rel string) bool
+
+	// HugeMin is the smallest regular file copied in pieces, HugeWorkers
+	// at once, into one temporary file (see copyHuge): one stream over
+	// NFS waits on each call's latency, several keep the wire busy. The
+	// defaults are 256 MiB and 8.
+	HugeMin     int64
+	HugeWorkers int
+	// HugePiece is the length of a piece, the unit of a resumed copy. The
+	// default, 64 MiB, keeps the work lost to a cancel small and the
+	// record of a 2 TB file short (32768 offsets at most).
+	HugePiece int64
+	// Partial, if set, keeps the temporary file of a huge copy that is
+	// cancelled, and records it, so that the next run copies only its
+	// missing pieces. Without it, the temporary file is removed.
+	Partial Partial
 }
 
 const (
 	defaultDeltaMin   = 1 << 20
 	defaultDeltaBlock = 128 << 10
+	defaultHugeMin    = 256 << 20
+	defaultHugePiece  = 64 << 20
 )
 
 func (o *ContentOptions) applyDefaults() {
@@ -66,5 +83,14 @@ func (o *ContentOptions) applyDefaults() {
 	}
 	if o.DeltaBlock <= 0 {
 		o.DeltaBlock = defaultDeltaBlock
+	}
+	if o.HugeMin <= 0 {
+		o.HugeMin = defaultHugeMin
+	}
+	if o.HugeWorkers <= 0 {
+		o.HugeWorkers = 8
+	}
+	if o.HugePiece <= 0 {
+		o.HugePiece = defaultHugePiece
 	}
 }

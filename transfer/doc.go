@@ -28,6 +28,12 @@
 //	                         only: holes stay holes), chown, xattrs, chmod,
 //	                         utimes on its fd, close (NFS reports ENOSPC
 //	                         there), rename over the name
+//	        >= HugeMin:      the same, its HugePiece pieces copied by
+//	                         HugeWorkers goroutines at once (pwrite at
+//	                         each offset); with Partial, a cancelled
+//	                         copy keeps its temporary file and records
+//	                         its done pieces, and the next run of an
+//	                         unchanged source copies only the others
 //	        InPlace, one link, >= DeltaMin: Dirty, then read both sides
 //	                         block by block, pwrite the blocks whose
 //	                         xxh3-128 differ, truncate or extend, chown,
@@ -52,7 +58,8 @@
 // before 6.13; chmod before 6.6) go through /proc/self/fd/N/name with
 // no-follow semantics. Names are bytes
 // and paths may be longer than PATH_MAX. A cancelled or failed copy removes
-// its temporary file, so every destination name holds the old entry or the
+// its temporary file (a cancelled huge one with Partial keeps it, under its
+// temporary name), so every destination name holds the old entry or the
 // new one, never a part. Temporary names start with TempPrefix (IsTemp), so
 // a later run can clean up after a killed one.
 //

@@ -63,6 +63,9 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 			return err
 		}
 	}
+	if e.Size >= c.opt.HugeMin {
+		return w.copyHuge(ctx, e, x, dfd, sfd, name, &st, exists, r)
+	}
 	return w.copyFile(ctx, e, x, dfd, sfd, name, &st, exists, r)
 }
 

@@ -1,0 +1,79 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/efsync/efsync/internal/benchkit"
+	"github.com/efsync/efsync/internal/latencyfs"
+	"github.com/efsync/efsync/internal/testtree"
+)
+
+// BenchmarkHugeFile copies a 512 MiB file with HugeWorkers 8 against 1:
+// x-vs-x1 is how many times faster 8 chunk workers are (the goal is 4 or
+// more). latencyfs waits 2 ms per read or write call: on the source only
+// (src-delay, the destination a local directory), or on both sides
+// (both-delay). NB: FUSE serialises the buffered writes to one inode (the
+// kernel holds its inode lock for each write call and its requests), so
+// with both-delay the writes bound both contenders; the NFS client only
+// copies into the page cache under that lock and writes back in parallel.
+// It drives transfer directly: efsync.Options has no HugeWorkers yet. The
+// destination file is removed, untimed, before each run.
+//
+//	go test -run '^$' -bench HugeFile -benchtime 1x ./transfer/
+func BenchmarkHugeFile(b *testing.B) {
+	backing := testtree.TempDir(b)
+	src := filepath.Join(backing, "src")
+	for _, d := range []string{src, filepath.Join(backing, "dst")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	data := make([]byte, 512<<20)
+	for i := range data {
+		data[i] = byte(i*2654435761>>13) ^ byte(i>>20)
+	}
+	if err := os.WriteFile(filepath.Join(src, "big"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	data = nil
+	m := latencyfs.Start(b, backing, latencyfs.Options{DataDelay: 2 * time.Millisecond})
+	local := testtree.TempDir(b)
+	for _, bc := range []struct {
+		name     string
+		dst, out string // the destination as written and as read back
+	}{
+		{"src-delay", local, local},
+		{"both-delay", m.Dir() + "/dst", filepath.Join(backing, "dst")},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchHuge(b, m.Dir()+"/src", src, bc.dst, bc.out) })
+	}
+}
+
+func benchHuge(b *testing.B, src, srcBacking, dst, dstBacking string) {
+	r := benchkit.NewRace(b)
+	for b.Loop() {
+		for _, workers := range []int{8, 1} {
+			if err := os.RemoveAll(filepath.Join(dstBacking, "big")); err != nil {
+				b.Fatal(err)
+			}
+			opt := Options{ContentOptions: ContentOptions{HugeWorkers: workers}}
+			name := fmt.Sprintf("x%d", workers)
+			r.Time(name, func() error {
+				_, failed, err := syncTrees(b, src, dst, opt)
+				if err == nil && len(failed) > 0 {
+					err = fmt.Errorf("failed %q", failed)
+				}
+				return err
+			})
+			if err := benchkit.Exact(context.Background(), srcBacking, dstBacking, testtree.CompareOptions{}); err != nil {
+				b.Fatalf("%s: the copy is not exact: %v", name, err)
+			}
+		}
+	}
+	r.Report("x8")
+}

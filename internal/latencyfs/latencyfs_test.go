@@ -159,8 +159,12 @@ func TestCounts(t *testing.T) {
 	}
 
 	must(t, m.Reset())
-	if c, err := m.Counts(); err != nil || len(c.Ops) != 0 || c.BytesRead != 0 || c.BytesWritten != 0 {
-		t.Errorf("after Reset: %+v, %v; want zero", c, err)
+	c, err = m.Counts()
+	// The kernel sends RELEASE after close has returned: one may land
+	// after the Reset. Everything else must be zero.
+	delete(c.Ops, "release")
+	if err != nil || len(c.Ops) != 0 || c.BytesRead != 0 || c.BytesWritten != 0 {
+		t.Errorf("after Reset: %+v, %v; want zero but for a late release", c, err)
 	}
 }
 

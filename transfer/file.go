@@ -137,23 +137,8 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 	if err := c.copyData(ctx, src, tfd, before.Size, r.f); err != nil {
 		return err
 	}
-	var after unix.Stat_t
-	if err := unix.Fstat(src, &after); err != nil {
-		return sourceErr(e.Path, err)
-	}
-	if after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim {
-		return fmt.Errorf("%s: %w", e.Path, errChanged)
-	}
-	// The file as read, not as crawled, is what was copied.
-	now := *e
-	now.Mode, now.Size, now.UID, now.GID, now.Mtime = after.Mode, after.Size, after.Uid, after.Gid, after.Mtim.Nano()
-	if err := w.newMeta(at{fd: tfd}, &now, x); err != nil {
+	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {
 		return err
-	}
-	if c.opt.Fsync {
-		if err := unix.Fsync(tfd); err != nil {
-			return err
-		}
 	}
 	done = true
 	if err := unix.Close(tfd); err != nil { // NFS reports ENOSPC here
@@ -161,6 +146,29 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 		return err
 	}
 	return w.replace(dfd, tmp, name, e.Path, old, exists)
+}
+
+// sealTemp ends the copy of e into the temporary file tfd: it checks that
+// the source src did not change since before (else errChanged), gives the
+// file the metadata of the source as read, not as crawled, and flushes it
+// with Options.Fsync.
+func (w *worker) sealTemp(e *partition.Entry, x xattrs, src, tfd int, before *unix.Stat_t) error {
+	var after unix.Stat_t
+	if err := unix.Fstat(src, &after); err != nil {
+		return sourceErr(e.Path, err)
+	}
+	if after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim {
+		return fmt.Errorf("%s: %w", e.Path, errChanged)
+	}
+	now := *e
+	now.Mode, now.Size, now.UID, now.GID, now.Mtime = after.Mode, after.Size, after.Uid, after.Gid, after.Mtim.Nano()
+	if err := w.newMeta(at{fd: tfd}, &now, x); err != nil {
+		return err
+	}
+	if w.c.opt.Fsync {
+		return unix.Fsync(tfd)
+	}
+	return nil
 }
 
 // newMeta gives a new entry (a temporary file, link or node, at a) the

@@ -82,22 +82,8 @@ func (w *worker) copyHuge(ctx context.Context, e *partition.Entry, x xattrs, dfd
 	if err := unix.Ftruncate(tfd, p.Size); err != nil {
 		return err
 	}
-	var after unix.Stat_t
-	if err := unix.Fstat(src, &after); err != nil {
-		return sourceErr(e.Path, err)
-	}
-	if after.Size != before.Size || after.Mtim != before.Mtim || after.Ctim != before.Ctim {
-		return fmt.Errorf("%s: %w", e.Path, errChanged)
-	}
-	now := *e
-	now.Mode, now.Size, now.UID, now.GID, now.Mtime = after.Mode, after.Size, after.Uid, after.Gid, after.Mtim.Nano()
-	if err := w.newMeta(at{fd: tfd}, &now, x); err != nil {
+	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {
 		return err
-	}
-	if c.opt.Fsync {
-		if err := unix.Fsync(tfd); err != nil {
-			return err
-		}
 	}
 	done = true
 	if c.opt.Partial != nil {

@@ -38,6 +38,15 @@ type Options struct {
 	// journal, compares it by checksum and repairs it. Never used on an
 	// inode with other links, nor with LinkDest.
 	InPlace bool
+	// HugeMin is the smallest file copied in pieces, HugeWorkers at once,
+	// each HugePiece bytes long, into one temporary file: one stream over
+	// NFS waits on every call's latency. A huge copy that a stop, a
+	// deadline or a kill cuts short is kept, recorded in the state
+	// directory, and the next run copies only its missing pieces. The
+	// defaults are 256 MiB, 8 and 64 MiB.
+	HugeMin     int64
+	HugeWorkers int
+	HugePiece   int64
 	// LinkDest names earlier snapshots: a file unchanged against one of
 	// them (type, size, mtime, mode, owner, xattrs) is hard-linked from it,
 	// not copied, and their inodes are never modified (rsync --link-dest).
@@ -150,6 +159,8 @@ func (o *Options) validate() error {
 		return usage("max delete %g%%: want a percentage from 0 to 100", o.MaxDeletePercent)
 	case o.MaxFiles < -1 || o.MaxBytes < -1:
 		return usage("max files %d, max bytes %d: want positive limits, or -1", o.MaxFiles, o.MaxBytes)
+	case o.HugeMin < 0 || o.HugeWorkers < 0 || o.HugePiece < 0:
+		return usage("huge min %d, workers %d, piece %d: want positive values, or 0 for the defaults", o.HugeMin, o.HugeWorkers, o.HugePiece)
 	case o.Resume != "" && !validRunID(o.Resume):
 		return usage("resume %q: not a run id", o.Resume)
 	}

@@ -82,7 +82,7 @@ func withParents(rels []string) []string {
 // cleanKilled removes the temporary files that killed runs of this pair,
 // or runs that abandoned stuck copies, left in the destination: only in
 // the directories of the chunks they were copying, as their journals
-// tell. It then marks them cleaned, and removes the oldest runs beyond
+// tell, and not the partial huge copies recorded to be resumed. It then marks them cleaned, and removes the oldest runs beyond
 // keepRuns.
 func (e *engine) cleanKilled(ctx context.Context) error {
 	runs, err := listRuns(e.pair.dir, true)
@@ -111,7 +111,7 @@ func (e *engine) cleanKilled(ctx context.Context) error {
 			}
 		}
 		slices.Sort(dirs)
-		n, err := transfer.RemoveTemps(ctx, e.dst, slices.Compact(dirs))
+		n, err := transfer.RemoveTemps(ctx, e.dst, slices.Compact(dirs), e.partial.temps())
 		if err != nil {
 			return err
 		}

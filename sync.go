@@ -60,6 +60,7 @@ type engine struct {
 	settled  transfer.Clock  // when a pass last found every entry equal
 	dirty    *dirtyLog       // files being rewritten in place, in the journal
 	recheck  map[string]bool // files a crashed run left part written
+	partial  *partials       // huge copies to resume; nil in a dry run
 	clock    transfer.Clock  // when this run's full pass began
 }
 
@@ -131,6 +132,7 @@ func (e *engine) run(ctx context.Context) (*kpi.Report, error) {
 	}
 	var j *journal
 	if e.pair != nil {
+		e.partial = openPartials(e.pair.dir, o.Logger)
 		if err := e.cleanKilled(ctx); err != nil {
 			return nil, err
 		}
@@ -206,6 +208,11 @@ func (e *engine) passes(ctx context.Context, j *journal, counters *kpi.Counters)
 		if e.pair != nil && len(e.recheck) > 0 {
 			clearDirty(e.pair.dir, counters.Report().RunID)
 		}
+		if e.partial != nil {
+			if perr := e.partial.clear(ctx, e.dst); perr != nil {
+				o.Logger.Warn("stale partial copies", "err", perr) // tried again next time
+			}
+		}
 	}
 	return failed + n, err
 }
@@ -273,6 +280,10 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 		LinkDest: o.LinkDest, Reporter: counters, Logger: o.Logger,
 		Protect: protect, BeforeDelete: before}
 	to.Checksum, to.InPlace = o.Checksum, o.InPlace
+	to.HugeMin, to.HugeWorkers, to.HugePiece = o.HugeMin, o.HugeWorkers, o.HugePiece
+	if e.partial != nil {
+		to.Partial = e.partial
+	}
 	if e.dirty != nil {
 		to.Dirty, to.Clean = e.dirty.dirty, e.dirty.clean
 	}

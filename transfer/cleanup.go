@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 
 	"golang.org/x/sys/unix"
 )
 
 // RemoveTemps removes the temporary files (IsTemp) that a killed run left
 // in the directories dirs (slash paths relative to the destination root
-// dst), and returns how many it removed. A directory that is gone, or is
-// not a directory, is passed over: no symlink under dst is followed.
-func RemoveTemps(ctx context.Context, dst string, dirs []string) (int, error) {
+// dst), except those whose path keep holds (the partial copies Partial
+// recorded, kept to be resumed), and returns how many it removed. A
+// directory that is gone, or is not a directory, is passed over: no
+// symlink under dst is followed. A directory keeps its times.
+func RemoveTemps(ctx context.Context, dst string, dirs []string, keep map[string]bool) (int, error) {
 	root, err := unix.Open(dst, dirFlags&^unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return 0, nil
@@ -36,17 +39,27 @@ func RemoveTemps(ctx context.Context, dst string, dirs []string) (int, error) {
 		if err != nil {
 			return n, wrapErr("open", rel, err)
 		}
-		names, err := readNames(fd)
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		names, rerr := readNames(fd)
+		err = errors.Join(err, rerr)
+		removed := 0
 		for _, name := range names {
-			if !IsTemp(name) {
+			if !IsTemp(name) || keep[path.Join(rel, name)] {
 				continue
 			}
 			if uerr := unix.Unlinkat(fd, name, 0); uerr == nil {
-				n++
+				removed++
 			} else if !errors.Is(uerr, unix.ENOENT) {
 				err = errors.Join(err, uerr)
 			}
 		}
+		// Our litter going must not show in the tree: a cleanup after
+		// a pass would otherwise leave the directory's mtime wrong.
+		if removed > 0 && err == nil {
+			err = futimens(fd, &[2]unix.Timespec{st.Atim, st.Mtim})
+		}
+		n += removed
 		if fd != root {
 			unix.Close(fd)
 		}

@@ -1,5 +1,7 @@
 package transfer
 
+import "time"
+
 // ContentOptions choose how the content of a regular file is compared
 // with its destination copy, and how a changed one is written. The zero
 // value is the quick check (size and mtime) and an atomic copy of each
@@ -68,6 +70,12 @@ type ContentOptions struct {
 	// cancelled, and records it, so that the next run copies only its
 	// missing pieces. Without it, the temporary file is removed.
 	Partial Partial
+	// PartialEvery is how often a huge copy in progress is recorded with
+	// Partial, for a run that is killed before it can record anything
+	// (with Partial, each piece is flushed before it counts as done). The
+	// default, 5 s, loses at most 5 s of copying to a kill, and rewrites
+	// the record a few times a minute rather than after every piece.
+	PartialEvery time.Duration
 }
 
 const (
@@ -92,5 +100,8 @@ func (o *ContentOptions) applyDefaults() {
 	}
 	if o.HugePiece <= 0 {
 		o.HugePiece = defaultHugePiece
+	}
+	if o.PartialEvery <= 0 {
+		o.PartialEvery = 5 * time.Second
 	}
 }

@@ -12,25 +12,27 @@ import (
 // within one piece's time.
 const piece = 8 << 20
 
-// copyData copies size bytes from src to the new, empty file dst, data
-// extents only, so holes stay holes (SEEK_DATA/SEEK_HOLE), then sets dst's
-// size. It uses copy_file_range where the kernel offers it between the two
-// file systems, and read and write otherwise.
-func (c *Copier) copyData(ctx context.Context, src, dst int, size int64, f *kpi.File) error {
-	buf := []byte(nil)
-	for off := int64(0); off < size; {
+// copyData copies the data extents of src between off and end to dst, at
+// the same offsets, so holes stay holes (SEEK_DATA/SEEK_HOLE); dst is new
+// (or its range is, for a huge file's piece), so its holes read as zeros
+// already. It uses copy_file_range where the kernel offers it between the
+// two file systems, and read and write otherwise. The caller sets dst's
+// size.
+func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *kpi.File) error {
+	var buf []byte
+	for off < end {
 		data, err := unix.Seek(src, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) {
-			break // only a hole is left
+		if errors.Is(err, unix.ENXIO) || (err == nil && data >= end) {
+			return nil // only a hole is left
 		}
 		if err != nil { // no SEEK_DATA here: all of it is data
 			data = off
 		}
 		hole, err := unix.Seek(src, data, unix.SEEK_HOLE)
 		if err != nil {
-			hole = size
+			hole = end
 		}
-		hole = min(hole, size)
+		hole = min(hole, end)
 		for off = data; off < hole; {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -59,7 +61,7 @@ func (c *Copier) copyData(ctx context.Context, src, dst int, size int64, f *kpi.
 			f.Copied(int64(n))
 		}
 	}
-	return unix.Ftruncate(dst, size)
+	return nil
 }
 
 func copyRange(src, dst int, off int64, n int) (int, error) {

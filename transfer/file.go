@@ -134,7 +134,10 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 			unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
-	if err := c.copyData(ctx, src, tfd, before.Size, r.f); err != nil {
+	if err := c.copyData(ctx, src, tfd, 0, before.Size, r.f); err != nil {
+		return err
+	}
+	if err := unix.Ftruncate(tfd, before.Size); err != nil {
 		return err
 	}
 	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {

@@ -2,10 +2,10 @@ package transfer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
@@ -76,7 +76,7 @@ func (w *worker) copyHuge(ctx context.Context, e *partition.Entry, x xattrs, dfd
 			c.opt.Partial.Drop(e.Path)
 		}
 	}()
-	if err := c.copyPieces(ctx, src, tfd, &p, r.f); err != nil {
+	if err := c.copyPieces(ctx, e.Path, src, tfd, &p, r.f); err != nil {
 		return err
 	}
 	if err := unix.Ftruncate(tfd, p.Size); err != nil {
@@ -133,16 +133,20 @@ func resumable(dfd int, old PartialCopy, p *PartialCopy) (int, bool) {
 	return fd, true
 }
 
-// copyPieces copies the pieces of p not in p.Done from src to dst,
-// HugeWorkers at once, and adds each finished one to p.Done. It stops at
-// the first error, or when ctx is cancelled, within one read or write.
-func (c *Copier) copyPieces(ctx context.Context, src, dst int, p *PartialCopy, f *kpi.File) error {
+// copyPieces copies the pieces of p not in p.Done from src to dst (the
+// copy of rel), HugeWorkers at once, and adds each finished one to p.Done.
+// It stops at the first error, or when ctx is cancelled, within one read
+// or write.
+func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *PartialCopy, f *kpi.File) error {
 	have := map[int64]bool{}
 	for _, off := range p.Done {
 		have[off] = true
 	}
 	todo := make(chan int64)
-	var mu sync.Mutex
+	var mu sync.Mutex // guards p.Done
+	if c.opt.Partial != nil {
+		defer c.saveEvery(rel, p, &mu)()
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(todo)
@@ -165,8 +169,15 @@ func (c *Copier) copyPieces(ctx context.Context, src, dst int, p *PartialCopy, f
 				defer unix.Close(fd)
 			}
 			for off := range todo {
-				if err := c.copyExtents(gctx, fd, dst, off, min(off+p.Piece, p.Size), f); err != nil {
+				if err := c.copyData(gctx, fd, dst, off, min(off+p.Piece, p.Size), f); err != nil {
 					return err
+				}
+				// A recorded piece must survive a crash of this machine,
+				// not just of this process: the next run won't look at it.
+				if c.opt.Partial != nil {
+					if err := unix.Fdatasync(dst); err != nil {
+						return err
+					}
 				}
 				mu.Lock()
 				p.Done = append(p.Done, off)
@@ -181,6 +192,36 @@ func (c *Copier) copyPieces(ctx context.Context, src, dst int, p *PartialCopy, f
 	return ctx.Err()
 }
 
+// saveEvery records p with Partial every PartialEvery while its pieces
+// are copied, so that a run killed outright (SIGKILL, a lost machine)
+// resumes too, and returns a func that stops it.
+func (c *Copier) saveEvery(rel string, p *PartialCopy, mu *sync.Mutex) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(c.opt.PartialEvery)
+		defer t.Stop()
+		saved := len(p.Done) // a resumed copy's record has those already
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			mu.Lock()
+			rec := *p
+			rec.Done = slices.Clone(p.Done)
+			mu.Unlock()
+			if len(rec.Done) == saved {
+				continue
+			}
+			c.opt.Partial.Save(rel, rec)
+			saved = len(rec.Done)
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
 // reopen opens the file of fd anew, through /proc, so that each piece
 // worker has its own file offset and readahead (the kernel's readahead
 // of one file description, seeing eight readers, reads little ahead). It
@@ -191,51 +232,4 @@ func reopen(fd int) int {
 		return fd
 	}
 	return nfd
-}
-
-// copyExtents copies the data extents of src between off and end to dst,
-// at the same offsets, as copyData does for a whole file.
-func (c *Copier) copyExtents(ctx context.Context, src, dst int, off, end int64, f *kpi.File) error {
-	var buf []byte
-	for off < end {
-		data, err := unix.Seek(src, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) || data >= end {
-			return nil // only a hole is left
-		}
-		if err != nil {
-			data = off
-		}
-		hole, err := unix.Seek(src, data, unix.SEEK_HOLE)
-		if err != nil {
-			hole = end
-		}
-		hole = min(hole, end)
-		for off = data; off < hole; {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			n := int(min(hole-off, 1<<20))
-			if !c.noCFR.Load() {
-				n, err = copyRange(src, dst, off, n)
-				if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
-					c.noCFR.Store(true)
-					continue
-				}
-			} else {
-				if buf == nil {
-					buf = make([]byte, 1<<20)
-				}
-				n, err = preadWrite(src, dst, off, buf[:n])
-			}
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				return errChanged // the file shrank under us
-			}
-			off += int64(n)
-			f.Copied(int64(n))
-		}
-	}
-	return nil
 }

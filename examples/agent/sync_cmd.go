@@ -19,8 +19,8 @@ import (
 
 // syncFlags are the flags of agent sync.
 type syncFlags struct {
-	workers, files                int
-	size                          sizeFlag
+	workers, files, hugeWorkers   int
+	size, hugeMin, hugePiece      sizeFlag
 	del, dryRun, requireMount     bool
 	asJSON, listRuns, verbose     bool
 	fullCheck, checksum, inPlace  bool
@@ -54,6 +54,9 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
 	fs.BoolVar(&f.checksum, "checksum", false, "compare files of the same size by content (xxh3-128), not by mtime")
 	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more, in place (not atomic; a crash is repaired by the next run)")
+	fs.Var(&f.hugeMin, "huge-min", "copy a file of `SIZE` or more in pieces, several at once, resumable (default 256M)")
+	fs.IntVar(&f.hugeWorkers, "huge-workers", 0, "copy `N` pieces of a huge file at once (default 8)")
+	fs.Var(&f.hugePiece, "huge-piece", "cut a huge file into pieces of `SIZE`, the unit of a resumed copy (default 64M)")
 	fs.Var(&f.linkDest, "link-dest", "hard-link files unchanged against snapshot `DIR` instead of copying them; repeatable")
 	fs.BoolVar(&f.fullCheck, "full-check", false, "read every entry's xattrs and ACLs, even those unchanged since the last exact run")
 	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")
@@ -73,7 +76,8 @@ func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
 	o := efsync.Options{Workers: f.workers, MaxFiles: f.files, MaxBytes: int64(f.size), Delete: f.del,
 		DryRun: f.dryRun, Excludes: f.exclude, RequireMount: f.requireMount, RequireFile: f.requireFile,
 		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace, FullCheck: f.fullCheck,
-		Checksum: f.checksum, InPlace: f.inPlace}
+		Checksum: f.checksum, InPlace: f.inPlace,
+		HugeMin: int64(f.hugeMin), HugeWorkers: f.hugeWorkers, HugePiece: int64(f.hugePiece)}
 	for _, d := range f.linkDest {
 		abs, err := filepath.Abs(d)
 		if err != nil {
@@ -84,6 +88,10 @@ func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
 	switch {
 	case f.workers < 0:
 		return o, fmt.Errorf("-n %d: want a positive count", f.workers)
+	case f.hugeWorkers < 0:
+		return o, fmt.Errorf("--huge-workers %d: want a positive count", f.hugeWorkers)
+	case f.hugeMin < 0 || f.hugePiece < 0:
+		return o, fmt.Errorf("--huge-min %s, --huge-piece %s: want a positive size", &f.hugeMin, &f.hugePiece)
 	case f.files == 0 || f.files < -1:
 		return o, fmt.Errorf("-f %d: want a positive count, or -1", f.files)
 	case f.maxDuration < 0:

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
@@ -12,12 +14,17 @@ import (
 
 // group makes the members of a source hard-link group (every link of one
 // inode in the tree) one inode at the destination. The anchor is the first
-// member whose destination copy is up to date, kept from an earlier run;
-// else the first member copied without error. The others are linked to it
-// under a temporary name and renamed into place. Each member that fails is
+// member, in path order, whose destination copy is up to date, kept from
+// an earlier run; else the first member copied without error. The others are linked to it
+// under a temporary name and renamed into place; when the anchor's inode
+// can take no more links (EMLINK), the member is copied and becomes the
+// anchor of those after it. Each member that fails is
 // booked in res under its own path and the others go on; group returns
 // only an error that stops the run.
 func (w *worker) group(ctx context.Context, g []*partition.Entry, res *Result) error {
+	// The crawl finds the members in any order; in path order, each run
+	// picks the same anchor and makes the same links.
+	slices.SortFunc(g, func(a, b *partition.Entry) int { return strings.Compare(a.Path, b.Path) })
 	anchor, failed, err := w.anchor(ctx, g, res)
 	if err != nil || anchor < 0 {
 		return err
@@ -37,7 +44,23 @@ func (w *worker) group(ctx context.Context, g []*partition.Entry, res *Result) e
 			}
 			afd, opened = fd, true
 		}
-		return w.link(m, afd, &ast, r)
+		err := w.link(m, afd, &ast, r)
+		if !errors.Is(err, unix.EMLINK) {
+			return err
+		}
+		// The anchor's inode has all the links its file system allows
+		// (177 on EFS): m gets a copy of its own (or keeps one that is up
+		// to date), and the members after it are linked to that.
+		if err := w.entry(ctx, m, r); err != nil {
+			return err
+		}
+		fd, err := w.openAnchor(m, &ast)
+		if err != nil {
+			return err
+		}
+		unix.Close(afd)
+		afd = fd
+		return nil
 	}
 	for i, m := range g {
 		if i == anchor || failed[i] {

@@ -38,13 +38,13 @@ type Retention struct {
 	Daily, Weekly, Monthly int
 }
 
-// KeepsAll reports whether r prunes nothing: all its rules are 0.
-func (r Retention) KeepsAll() bool { return r == Retention{} }
+// keepsAll reports whether r prunes nothing: all its rules are 0.
+func (r Retention) keepsAll() bool { return r == Retention{} }
 
-// Validate refuses negative rules, with a *UsageError. (restic reads -1
+// validate refuses negative rules, with a *UsageError. (restic reads -1
 // as "unlimited"; Apply reads it as 0, so it would drop far more than
 // meant.)
-func (r Retention) Validate() error {
+func (r Retention) validate() error {
 	for _, v := range []struct {
 		name string
 		n    int
@@ -83,7 +83,7 @@ func (r Retention) Apply(snaps []SnapshotInfo) (keep, drop []SnapshotInfo) {
 func (r Retention) applyLabel(snaps []SnapshotInfo) (keep, drop []SnapshotInfo) {
 	var done []SnapshotInfo
 	for _, s := range snaps {
-		if s.complete() && !r.KeepsAll() {
+		if s.complete() && !r.keepsAll() {
 			done = append(done, s)
 		} else {
 			keep = append(keep, s)
@@ -107,6 +107,8 @@ func (r Retention) applyLabel(snaps []SnapshotInfo) (keep, drop []SnapshotInfo) 
 	for i, s := range done {
 		// Newest first, so the first of each bucket is its newest: like
 		// restic, a rule keeps it and counts one period.
+		// Any rule above 0 keeps the newest already: i == 0 holds the
+		// promise whatever rules come.
 		kept := i == 0 || i == newestSuccess
 		for j := range rules {
 			rule := &rules[j]

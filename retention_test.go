@@ -157,13 +157,13 @@ func TestRetentionNewestKept(t *testing.T) {
 
 func TestRetentionValidate(t *testing.T) {
 	var ue *UsageError
-	if err := (Retention{Daily: -1}).Validate(); !errors.As(err, &ue) {
+	if err := (Retention{Daily: -1}).validate(); !errors.As(err, &ue) {
 		t.Errorf("keep-daily -1: got %v, want a *UsageError", err)
 	}
-	if err := (Retention{Last: 3, Monthly: 12}).Validate(); err != nil {
+	if err := (Retention{Last: 3, Monthly: 12}).validate(); err != nil {
 		t.Errorf("valid policy: %v", err)
 	}
-	if !(Retention{}).KeepsAll() || (Retention{Weekly: 1}).KeepsAll() {
-		t.Error("KeepsAll")
+	if !(Retention{}).keepsAll() || (Retention{Weekly: 1}).keepsAll() {
+		t.Error("keepsAll")
 	}
 }

@@ -53,7 +53,7 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
 	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
 	fs.BoolVar(&f.checksum, "checksum", false, "compare files of the same size by content (xxh3-128), not by mtime")
-	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more, in place (not atomic; a crash is repaired by the next run)")
+	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more: into a clone renamed into place where the destination clones files (XFS, Btrfs), else in place (not atomic; a crash is repaired by the next run)")
 	fs.Var(&f.linkDest, "link-dest", "hard-link files unchanged against snapshot `DIR` instead of copying them; repeatable")
 	fs.BoolVar(&f.fullCheck, "full-check", false, "read every entry's xattrs and ACLs, even those unchanged since the last exact run")
 	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")

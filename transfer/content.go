@@ -17,22 +17,30 @@ type ContentOptions struct {
 	// sides and nothing of it is written.
 	IgnoreTimes bool
 
-	// InPlace rewrites a changed file in its destination inode, only the
-	// blocks that differ, instead of writing a new copy and renaming it
-	// (rsync --inplace --no-whole-file). It applies when the destination
-	// copy is a regular file with one link, that the copier can open for
-	// writing, and the source is at least DeltaMin bytes; any other file
-	// is copied atomically. Never with link-dest: an inode of an older
-	// snapshot is never written.
+	// InPlace writes only the blocks of a changed file that differ from
+	// its destination copy, when the source is at least DeltaMin bytes
+	// (rsync --inplace --no-whole-file). Any other file is copied.
 	//
-	// NB: such a file loses the atomicity of the copy. A run that fails
-	// or is killed part way leaves it with some new blocks and some old,
-	// and another name that shares its inode would see the change (hence
-	// the one-link rule). Dirty and Clean let the caller journal it, and
-	// Recheck lets the next run find and repair it.
+	// Where the destination clones files (FICLONE: XFS, Btrfs; probed
+	// once), the blocks are written into a clone of the destination copy
+	// that is then renamed over it: the copy stays atomic, the old inode
+	// is only read (so any link count qualifies, and link-dest too), and
+	// the clone shares the old copy's unchanged blocks. Dirty and Clean
+	// are not called.
+	//
+	// Elsewhere (EFS), the blocks are written in the destination inode
+	// itself, if it is a regular file with one link that the copier can
+	// open for writing, and never with link-dest: an inode of an older
+	// snapshot is never written. NB: such a file loses the atomicity of
+	// the copy. A run that fails or is killed part way leaves it with
+	// some new blocks and some old, and another name that shares its
+	// inode would see the change (hence the one-link rule). Dirty and
+	// Clean let the caller journal it, and Recheck lets the next run find
+	// and repair it.
 	InPlace bool
-	// DeltaMin is the smallest source file written in place. Below it a
-	// copy costs little more than reading both sides. The default is 1 MiB.
+	// DeltaMin is the smallest source file written in place, or patched
+	// into a clone (see LinkDest). Below it a copy costs little more than
+	// reading both sides. The default is 1 MiB.
 	DeltaMin int64
 	// DeltaBlock is the unit compared and rewritten in place. The default,
 	// 128 KiB, keeps the bytes rewritten around a small change small and

@@ -45,6 +45,7 @@ type Copier struct {
 	stop      chan struct{} // closed by Stop
 	stopped   sync.Once
 	noCFR     atomic.Bool  // copy_file_range failed once: use read and write
+	noClone   atomic.Bool  // FICLONE failed as unsupported: copy instead
 	noOpenat2 atomic.Bool  // the kernel lacks openat2: open a name at a time
 	skipped   atomic.Int64 // devices not made: no privilege
 }

@@ -20,8 +20,11 @@
 //	        with LinkDest, a regular file not up to date in a copy of
 //	          its own: linked (linkat to a temporary name, rename) from
 //	          the first reference tree where it is unchanged, else
-//	          copied; a destination inode with nlink > 1 is never
-//	          changed in place, only left or replaced
+//	          copied (where the destination clones: FICLONE of the old
+//	          copy or a reference's into a temporary file, then no data
+//	          if the quick check says it is the same, else the differing
+//	          blocks from DeltaMin up); a destination inode with
+//	          nlink > 1 is never changed in place, only left or replaced
 //	        equal:           nothing
 //	        metadata only:   chown, xattrs, chmod, utimes on the entry
 //	        data differs:    write a temporary file beside it (data extents
@@ -34,10 +37,16 @@
 //	                         copy keeps its temporary file and records
 //	                         its done pieces, and the next run of an
 //	                         unchanged source copies only the others
+//	        InPlace, >= DeltaMin, destination clones (probed once: XFS,
+//	                         Btrfs): FICLONE the old copy into a temporary
+//	                         file, patch it as below, seal and rename it
+//	                         like a copy; no Dirty or Clean
 //	        InPlace, one link, >= DeltaMin: Dirty, then read both sides
-//	                         block by block, pwrite the blocks whose
-//	                         xxh3-128 differ, truncate or extend, chown,
-//	                         xattrs, chmod, utimes on its fd, close, Clean
+//	                         block by block (holes are not read),
+//	                         pwrite the blocks whose xxh3-128 differ,
+//	                         punch where the source has a hole, truncate
+//	                         or extend, chown, xattrs, chmod, utimes on
+//	                         its fd, close, Clean
 //	        (with Checksum, or for an entry Recheck names, a regular file's
 //	          data is equal when both sides have the same size and the
 //	          same xxh3-128; with IgnoreTimes, never)
@@ -63,8 +72,8 @@
 // new one, never a part. Temporary names start with TempPrefix (IsTemp), so
 // a later run can clean up after a killed one.
 //
-// The one exception is InPlace: a file rewritten in its own inode is not
-// atomic. A run that fails or is killed while writing it leaves old and new
+// The one exception is InPlace where the destination can't clone files
+// (EFS): a file rewritten in its own inode is not atomic. A run that fails or is killed while writing it leaves old and new
 // blocks mixed under a size and mtime that may already look right; the
 // Dirty and Clean hooks let the caller journal such files, and Recheck has
 // the next run compare them by checksum and repair them. An inode with

@@ -58,6 +58,11 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
+	if canCloneDelta(e, &st, exists, &c.opt, c.cloning()) {
+		if done, err := w.cloneDelta(ctx, e, x, dfd, sfd, name, &st, r); done || err != nil {
+			return err
+		}
+	}
 	if canInPlace(e, &st, exists, &c.opt) {
 		if done, err := w.delta(ctx, e, x, dfd, sfd, name, &st, r); done || err != nil {
 			return err

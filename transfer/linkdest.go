@@ -20,9 +20,10 @@ import (
 //     the usual path, which may fix its metadata in place.
 //   - Else, if a reference holds e unchanged (unchanged), the name is
 //     linked to it; the first tree given that does wins, as in rsync.
-//   - Else a fresh copy. A destination inode with more than one link may
-//     be an older snapshot's: it is left alone if it is unchanged, and
-//     otherwise replaced, never changed in place.
+//   - Else a fresh copy: a clone of a basis where the destination clones
+//     (cloneBasis), else a full one. A destination inode with more than
+//     one link may be an older snapshot's: it is left alone if it is
+//     unchanged, and otherwise replaced, never changed in place.
 //
 // A hard-link group goes through here for its anchor only (links.go):
 // the other members are linked to the anchor, so that the group is linked
@@ -60,7 +61,55 @@ func (w *worker) linkDest(ctx context.Context, e *partition.Entry, dfd int, src 
 	if err != nil {
 		return true, sourceErr(e.Path, err)
 	}
+	if c.cloning() {
+		if done, err := w.cloneBasis(ctx, e, x, dfd, sfd, name, st, exists, r); done || err != nil {
+			return true, err
+		}
+	}
 	return true, w.copyFile(ctx, e, x, dfd, sfd, name, st, exists, r)
+}
+
+// cloneBasis copies e as a clone of a basis (see cloneCopy), where one
+// serves, and reports whether it did. The candidates, in rsync's order,
+// are the destination's old copy, then each reference tree's; the first
+// that has e's data by the quick check wins (its clone needs no data at
+// all: a change of mode, owner or xattrs only), else the first regular
+// file, patched. Neither basis inode is written: the clone is a new one.
+func (w *worker) cloneBasis(ctx context.Context, e *partition.Entry, x xattrs, dfd, sfd int, name string, st *unix.Stat_t, exists bool, r *fileReport) (bool, error) {
+	c := w.c
+	recheck := c.opt.Recheck != nil && c.opt.Recheck(e.Path)
+	var best *basis
+	consider := func(dirfd int) bool {
+		b, ok := openBasis(dirfd, name)
+		if !ok {
+			return false
+		}
+		switch b.use = cloneUseFor(e, &b.st, &c.opt, recheck); {
+		case b.use == cloneOnly:
+			if best != nil {
+				unix.Close(best.fd)
+			}
+			best = b
+			return true
+		case b.use == clonePatch && best == nil:
+			best = b
+		default:
+			unix.Close(b.fd)
+		}
+		return false
+	}
+	found := exists && st.Mode&unix.S_IFMT == unix.S_IFREG && consider(dfd)
+	dir, _ := split(e.Path)
+	for i := 0; !found && i < len(c.refs); i++ {
+		if rfd, err := w.refs[i].open(dir); err == nil && !c.refs[i].off.Load() {
+			found = consider(rfd)
+		}
+	}
+	if best == nil {
+		return false, nil
+	}
+	defer unix.Close(best.fd)
+	return w.cloneCopy(ctx, e, x, dfd, sfd, name, best, st, exists, r)
 }
 
 // linkRef makes name in dfd a link to the first reference tree's copy of

@@ -45,10 +45,17 @@ type Options struct {
 	// mode, owner when privileged, xattrs when compared) instead of
 	// copied. A reference's inode is never changed: a linked file gets no
 	// metadata call (not even Atime's), and a destination file with more
-	// than one link that needs any change is replaced by a new copy. A tree on another mount
-	// than the destination is warned about once and not used; EMLINK
-	// (177 links on EFS) means a copy. Symlinks, devices and directories
-	// are made as usual.
+	// than one link that needs any change is replaced by a new copy. A
+	// tree on another mount than the destination is warned about once and
+	// not used; EMLINK (177 links on EFS) means a copy. Symlinks, devices
+	// and directories are made as usual.
+	//
+	// Where the destination clones files (XFS, Btrfs), the new copy of a
+	// file that can't be linked is a clone of a basis: the destination's
+	// old copy, else a reference's (rsync's order). If the basis has the
+	// data by the quick check (a change of mode, owner or xattrs), no
+	// data is written at all; else, from DeltaMin up, only the blocks
+	// that differ. The basis inode is only read.
 	LinkDest []string
 	// Fsync flushes each file to stable storage before its rename.
 	Fsync bool

@@ -20,6 +20,7 @@ type features struct {
 	acl     bool  // system.posix_acl_* xattrs
 	trusted bool  // trusted.* and security.* xattrs
 	nsTimes bool  // mtimes to the nanosecond
+	clone   bool  // FICLONE: a copy may share a basis file's blocks
 	ctime   int64 // the probe file's ctime: the destination's clock, then
 }
 
@@ -91,6 +92,7 @@ func probe(dirfd int, log *slog.Logger, dryRun bool) *features {
 			unix.Unlinkat(dirfd, dev, 0)
 		}
 	}
+	f.clone = probeClone(dirfd)
 	const ns = 123456789
 	if futimens(fd, mtimeOnly(time.Date(2020, 1, 1, 0, 0, 0, ns, time.UTC).UnixNano())) == nil {
 		var st unix.Stat_t

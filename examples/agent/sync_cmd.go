@@ -53,7 +53,7 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
 	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
 	fs.BoolVar(&f.checksum, "checksum", false, "compare files of the same size by content (xxh3-128), not by mtime")
-	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more, in place (not atomic; a crash is repaired by the next run)")
+	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more: into a clone renamed into place where the destination clones files (XFS, Btrfs), else in place (not atomic; a crash is repaired by the next run)")
 	fs.Var(&f.hugeMin, "huge-min", "copy a file of `SIZE` or more in pieces, several at once, resumable (default 256M)")
 	fs.IntVar(&f.hugeWorkers, "huge-workers", 0, "copy `N` pieces of a huge file at once (default 8)")
 	fs.Var(&f.hugePiece, "huge-piece", "cut a huge file into pieces of `SIZE`, the unit of a resumed copy (default 64M)")

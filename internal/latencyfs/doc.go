@@ -42,6 +42,9 @@
 // The lookups that READDIRPLUS makes for each entry are free, as NFS
 // READDIRPLUS returns attributes in the same call.
 //
+// FUSE serialises the writes to one file, which the NFS client sends in
+// parallel; Options.ParallelWrites lets them run at once, 1 MiB per call.
+//
 // The kernel caches attributes and names for Options.AttrTTL and EntryTTL
 // (0 = not at all), as the NFS client does for actimeo; Mount.WaitCache
 // waits them out between benchmark runs.

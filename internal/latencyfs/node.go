@@ -113,7 +113,7 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 		return nil, nil, 0, errno
 	}
 	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, flags, mode, out)
-	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
+	return ch, wrapFile(fh, n.pol, rel), fuseFlags | n.pol.openFlags(flags), errno
 }
 
 // Tmpfile opens an unnamed file (O_TMPFILE), counted as "create".
@@ -123,7 +123,7 @@ func (n *node) Tmpfile(ctx context.Context, flags, mode uint32, out *fuse.EntryO
 		return nil, nil, 0, errno
 	}
 	ch, fh, fuseFlags, errno := n.LoopbackNode.Tmpfile(ctx, flags, mode, out)
-	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
+	return ch, wrapFile(fh, n.pol, rel), fuseFlags | n.pol.openFlags(flags), errno
 }
 
 // Symlink creates a symbolic link.

@@ -55,7 +55,7 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 		return nil, 0, errno
 	}
 	fh, fuseFlags, errno := n.LoopbackNode.Open(ctx, flags)
-	return wrapFile(fh, n.pol, rel), fuseFlags, errno
+	return wrapFile(fh, n.pol, rel), fuseFlags | n.pol.openFlags(flags), errno
 }
 
 // OpendirHandle opens a directory for reading; the handle delays each

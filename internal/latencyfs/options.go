@@ -30,6 +30,24 @@ type Options struct {
 	// call reaches the server at most once, counted but not delayed.
 	NoXattrs bool
 
+	// ParallelWrites lets the writes to one file run at once, as the NFS
+	// client sends them: it copies each write into its page cache under
+	// the inode lock and writes back in parallel, wsize (1 MiB on EFS)
+	// per call. FUSE instead holds the inode lock across each buffered
+	// write and its requests, so eight writers of one file would wait
+	// for one another. With ParallelWrites an open for writing bypasses
+	// the page cache (FOPEN_DIRECT_IO, which its reads then do too) and
+	// allows parallel writes (FOPEN_PARALLEL_DIRECT_WRITES), and the
+	// mount takes up to 1 MiB per read or write call (MaxWrite), so a
+	// 1 MiB pwrite is one delayed call, as on EFS. Opens for reading
+	// keep the page cache and readahead, as on NFS.
+	//
+	// NB: the kernel still takes the inode lock for a write that ends
+	// past the end of the file, so writers that extend a file run one at
+	// a time; set the file's size first (ftruncate) to write it in
+	// parallel.
+	ParallelWrites bool
+
 	// Faults are the initial faults; see Mount.SetFaults.
 	Faults []Fault
 
@@ -77,6 +95,9 @@ type Counts struct {
 	// BytesRead and BytesWritten count the data moved by read and write
 	// calls (kernel readahead included).
 	BytesRead, BytesWritten int64
+	// MaxWritesInFlight is the most write calls that were in the file
+	// system at once (delay included): 1 means the writes were serialised.
+	MaxWritesInFlight int64
 }
 
 // OpNames returns the operation names that latencyfs counts and that

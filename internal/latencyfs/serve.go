@@ -92,10 +92,18 @@ func fsOptions(cfg ServeConfig) *fs.Options {
 	if strings.ContainsAny(name, ", \t\n") { // would break fusermount's -o list
 		name = "latencyfs"
 	}
+	var maxWrite int // go-fuse's default, 128 KiB
+	if cfg.Options.ParallelWrites {
+		// EFS's wsize and rsize. The kernel splits a larger call
+		// into requests of this size (also max_read and max_pages),
+		// each delayed.
+		maxWrite = 1 << 20
+	}
 	return &fs.Options{
 		MountOptions: fuse.MountOptions{
-			FsName: name,
-			Name:   "latencyfs",
+			MaxWrite: maxWrite,
+			FsName:   name,
+			Name:     "latencyfs",
 			// Room for many asynchronous requests (readahead,
 			// releases) in flight at once; the default 12 would
 			// queue them. Synchronous requests, such as

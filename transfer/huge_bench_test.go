@@ -45,7 +45,7 @@ func BenchmarkHugeFile(b *testing.B) {
 	}
 	data = nil
 	m := latencyfs.Start(b, backing, latencyfs.Options{DataDelay: 2 * time.Millisecond})
-	dm := latencyfs.Start(b, filepath.Join(backing, "dst"), latencyfs.Options{DataDelay: 2 * time.Millisecond, ParallelWrites: true})
+	dm := latencyfs.Start(b, filepath.Join(backing, "dst"), latencyfs.Options{DataDelay: 2 * time.Millisecond, WritebackCache: true})
 	local := testtree.TempDir(b)
 	for _, bc := range []struct {
 		name     string

@@ -112,8 +112,8 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if errno := n.pol.meta(ctx, "create", rel); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, flags, mode, out)
-	return ch, wrapFile(fh, n.pol, rel), fuseFlags | n.pol.openFlags(flags), errno
+	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, n.pol.backingFlags(flags), mode, out)
+	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
 }
 
 // Tmpfile opens an unnamed file (O_TMPFILE), counted as "create".
@@ -122,8 +122,8 @@ func (n *node) Tmpfile(ctx context.Context, flags, mode uint32, out *fuse.EntryO
 	if errno := n.pol.meta(ctx, "create", rel); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	ch, fh, fuseFlags, errno := n.LoopbackNode.Tmpfile(ctx, flags, mode, out)
-	return ch, wrapFile(fh, n.pol, rel), fuseFlags | n.pol.openFlags(flags), errno
+	ch, fh, fuseFlags, errno := n.LoopbackNode.Tmpfile(ctx, n.pol.backingFlags(flags), mode, out)
+	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
 }
 
 // Symlink creates a symbolic link.

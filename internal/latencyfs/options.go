@@ -30,23 +30,22 @@ type Options struct {
 	// call reaches the server at most once, counted but not delayed.
 	NoXattrs bool
 
-	// ParallelWrites lets the writes to one file run at once, as the NFS
-	// client sends them: it copies each write into its page cache under
-	// the inode lock and writes back in parallel, wsize (1 MiB on EFS)
-	// per call. FUSE instead holds the inode lock across each buffered
-	// write and its requests, so eight writers of one file would wait
-	// for one another. With ParallelWrites an open for writing bypasses
-	// the page cache (FOPEN_DIRECT_IO, which its reads then do too) and
-	// allows parallel writes (FOPEN_PARALLEL_DIRECT_WRITES), and the
-	// mount takes up to 1 MiB per read or write call (MaxWrite), so a
-	// 1 MiB pwrite is one delayed call, as on EFS. Opens for reading
-	// keep the page cache and readahead, as on NFS.
+	// WritebackCache makes the kernel write as the NFS client does: a
+	// write(2) (or a copy_file_range, which both split into 64 KiB
+	// splices) only copies into the page cache, and the kernel writes the
+	// dirty pages back later, several requests at once and up to 1 MiB
+	// (EFS's wsize, MaxWrite here) per request; close(2) and fsync(2)
+	// wait for them. Without it FUSE holds the inode lock across each
+	// write and its requests, so the writers of one file wait for one
+	// another, and each 64 KiB splice of a copy is one delayed call.
 	//
-	// NB: the kernel still takes the inode lock for a write that ends
-	// past the end of the file, so writers that extend a file run one at
-	// a time; set the file's size first (ftruncate) to write it in
-	// parallel.
-	ParallelWrites bool
+	// As on NFS, the kernel owns the size and mtime of a file open for
+	// writing until it flushes it: a write error such as ENOSPC (a Fault
+	// on "write") shows at fsync or close, not at write(2), and the
+	// server sees the mtime the kernel keeps, which an explicit
+	// futimens after the writes sets (the kernel writes the dirty pages
+	// back before it sends that SETATTR).
+	WritebackCache bool
 
 	// Faults are the initial faults; see Mount.SetFaults.
 	Faults []Fault

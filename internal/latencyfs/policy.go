@@ -5,8 +5,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
 // policy decides what each request costs: it counts the request, waits the
@@ -14,8 +12,8 @@ import (
 // by every node and file of a mount; it is safe for concurrent use.
 type policy struct {
 	// config
-	noXattrs       bool
-	parallelWrites bool
+	noXattrs  bool
+	writeback bool
 
 	// state
 	delay, dataDelay atomic.Int64 // nanoseconds; changed at run time by SetDelay
@@ -25,7 +23,7 @@ type policy struct {
 
 // newPolicy returns a policy configured by opt.
 func newPolicy(opt Options) (*policy, error) {
-	p := &policy{noXattrs: opt.NoXattrs, parallelWrites: opt.ParallelWrites, counts: newCounters()}
+	p := &policy{noXattrs: opt.NoXattrs, writeback: opt.WritebackCache, counts: newCounters()}
 	p.setDelay(opt.Delay, opt.DataDelay)
 	if err := p.faults.set(opt.Faults); err != nil {
 		return nil, err
@@ -61,14 +59,16 @@ func (p *policy) xattr(ctx context.Context, op, rel string) syscall.Errno {
 	return p.meta(ctx, op, rel)
 }
 
-// openFlags returns the FOPEN_* flags to add to the reply to an open or
-// create with the open(2) flags flags: with Options.ParallelWrites, those
-// that let the writes to one file run at once, for opens that may write.
-func (p *policy) openFlags(flags uint32) uint32 {
-	if !p.parallelWrites || flags&syscall.O_ACCMODE == syscall.O_RDONLY {
-		return 0
+// backingFlags returns the open(2) flags to open the backing file with,
+// for an open or create with flags: with Options.WritebackCache, a
+// write-only open becomes read-write, because the kernel reads the rest
+// of a page that a write covers only in part through the writer's handle
+// (libfuse's passthrough example does the same).
+func (p *policy) backingFlags(flags uint32) uint32 {
+	if !p.writeback || flags&syscall.O_ACCMODE != syscall.O_WRONLY {
+		return flags
 	}
-	return fuse.FOPEN_DIRECT_IO | fuse.FOPEN_PARALLEL_DIRECT_WRITES
+	return flags&^syscall.O_ACCMODE | syscall.O_RDWR
 }
 
 // data is meta for read and write calls: it waits the data delay; end is

@@ -45,6 +45,12 @@ type Options struct {
 	// server sees the mtime the kernel keeps, which an explicit
 	// futimens after the writes sets (the kernel writes the dirty pages
 	// back before it sends that SETATTR).
+	//
+	// Pair it with NoXattrs and an AttrTTL, as on EFS: before each
+	// write(2), or each 64 KiB splice, FUSE asks for the mode (a GETATTR
+	// once the attributes expired) and for security.capability (a
+	// GETXATTR, under the inode lock, as FUSE never marks an inode free
+	// of it), which the NFS client does not send; each waits Delay.
 	WritebackCache bool
 
 	// Faults are the initial faults; see Mount.SetFaults.

@@ -126,6 +126,7 @@ func TestWritebackExact(t *testing.T) {
 		cfr       bool // copy_file_range from a file of the mount, as the copier does
 		timesOnly bool // no chmod, whose SETATTR would flush the pages first
 		fsync     bool
+		cached    bool // with NoXattrs and AttrTTL, as BenchmarkHugeFile mounts it
 	}{
 		{name: "pwrite"},
 		{name: "pwrite-fsync", fsync: true},
@@ -133,6 +134,8 @@ func TestWritebackExact(t *testing.T) {
 		{name: "copy_file_range", cfr: true},
 		{name: "copy_file_range-fsync", cfr: true, fsync: true},
 		{name: "copy_file_range-times-only", cfr: true, timesOnly: true},
+		{name: "copy_file_range-cached", cfr: true, cached: true},
+		{name: "copy_file_range-cached-times-only", cfr: true, cached: true, timesOnly: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backing := t.TempDir()
@@ -140,7 +143,11 @@ func TestWritebackExact(t *testing.T) {
 			writeFile(t, backing, "src", want)
 			// The data delay keeps the writeback in flight while the
 			// test goes on.
-			m := Start(t, backing, Options{DataDelay: 20 * time.Millisecond, WritebackCache: true})
+			opt := Options{DataDelay: 20 * time.Millisecond, WritebackCache: true}
+			if tc.cached {
+				opt.NoXattrs, opt.AttrTTL = true, time.Second
+			}
+			m := Start(t, backing, opt)
 			tmp, dst := filepath.Join(m.Dir(), ".tmp"), filepath.Join(m.Dir(), "dst")
 			f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 			must(t, err)

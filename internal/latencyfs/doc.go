@@ -42,6 +42,10 @@
 // The lookups that READDIRPLUS makes for each entry are free, as NFS
 // READDIRPLUS returns attributes in the same call.
 //
+// FUSE serialises the writes to one file, which the NFS client buffers in
+// its page cache and writes back in parallel; with Options.WritebackCache
+// the kernel does the same, 1 MiB per call, and close or fsync waits.
+//
 // The kernel caches attributes and names for Options.AttrTTL and EntryTTL
 // (0 = not at all), as the NFS client does for actimeo; Mount.WaitCache
 // waits them out between benchmark runs.

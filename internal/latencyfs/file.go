@@ -9,7 +9,9 @@ import (
 )
 
 // file is an open loopback file whose reads and writes are counted,
-// delayed and faulted by the policy.
+// delayed and faulted by the policy. It holds no lock: go-fuse calls it
+// from many goroutines at once, and pread and pwrite at offsets need none,
+// so parallel requests stay parallel.
 //
 // It delegates each method explicitly instead of embedding the
 // *fs.LoopbackFile, so that it does not implement FilePassthroughFder:
@@ -68,6 +70,7 @@ func (f *file) Read(ctx context.Context, buf []byte, off int64) (fuse.ReadResult
 
 // Write writes data at off; Fault.AfterBytes compares off+len(data).
 func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	defer f.pol.counts.startWrite()()
 	if errno := f.pol.data(ctx, "write", f.rel, off+int64(len(data))); errno != 0 {
 		return 0, errno
 	}
@@ -78,6 +81,7 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 
 // Writev is Write for a request the kernel sent in pieces.
 func (f *file) Writev(ctx context.Context, data [][]byte, off int64) (uint32, syscall.Errno) {
+	defer f.pol.counts.startWrite()()
 	var size int64
 	for _, b := range data {
 		size += int64(len(b))

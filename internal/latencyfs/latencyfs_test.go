@@ -163,7 +163,7 @@ func TestCounts(t *testing.T) {
 	// The kernel sends RELEASE after close has returned: one may land
 	// after the Reset. Everything else must be zero.
 	delete(c.Ops, "release")
-	if err != nil || len(c.Ops) != 0 || c.BytesRead != 0 || c.BytesWritten != 0 {
+	if err != nil || len(c.Ops) != 0 || c.BytesRead != 0 || c.BytesWritten != 0 || c.MaxWritesInFlight != 0 {
 		t.Errorf("after Reset: %+v, %v; want zero but for a late release", c, err)
 	}
 }

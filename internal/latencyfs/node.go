@@ -112,7 +112,7 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if errno := n.pol.meta(ctx, "create", rel); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, flags, mode, out)
+	ch, fh, fuseFlags, errno := n.LoopbackNode.Create(ctx, name, n.pol.backingFlags(flags), mode, out)
 	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
 }
 
@@ -122,7 +122,7 @@ func (n *node) Tmpfile(ctx context.Context, flags, mode uint32, out *fuse.EntryO
 	if errno := n.pol.meta(ctx, "create", rel); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	ch, fh, fuseFlags, errno := n.LoopbackNode.Tmpfile(ctx, flags, mode, out)
+	ch, fh, fuseFlags, errno := n.LoopbackNode.Tmpfile(ctx, n.pol.backingFlags(flags), mode, out)
 	return ch, wrapFile(fh, n.pol, rel), fuseFlags, errno
 }
 

@@ -54,7 +54,13 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if errno := n.pol.meta(ctx, "open", rel); errno != 0 {
 		return nil, 0, errno
 	}
-	fh, fuseFlags, errno := n.LoopbackNode.Open(ctx, flags)
+	fh, fuseFlags, errno := n.LoopbackNode.Open(ctx, n.pol.backingFlags(flags))
+	if errno == syscall.EACCES && n.pol.backingFlags(flags) != flags {
+		// A write-only file (mode 0200) for a caller other than
+		// root: open it as asked; a write that covers part of a page
+		// not in the cache then fails with EIO.
+		fh, fuseFlags, errno = n.LoopbackNode.Open(ctx, flags)
+	}
 	return wrapFile(fh, n.pol, rel), fuseFlags, errno
 }
 

@@ -30,6 +30,29 @@ type Options struct {
 	// call reaches the server at most once, counted but not delayed.
 	NoXattrs bool
 
+	// WritebackCache makes the kernel write as the NFS client does: a
+	// write(2) (or a copy_file_range, which both split into 64 KiB
+	// splices) only copies into the page cache, and the kernel writes the
+	// dirty pages back later, several requests at once and up to 1 MiB
+	// (EFS's wsize, MaxWrite here) per request; close(2) and fsync(2)
+	// wait for them. Without it FUSE holds the inode lock across each
+	// write and its requests, so the writers of one file wait for one
+	// another, and each 64 KiB splice of a copy is one delayed call.
+	//
+	// As on NFS, the kernel owns the size and mtime of a file open for
+	// writing until it flushes it: a write error such as ENOSPC (a Fault
+	// on "write") shows at fsync or close, not at write(2), and the
+	// server sees the mtime the kernel keeps, which an explicit
+	// futimens after the writes sets (the kernel writes the dirty pages
+	// back before it sends that SETATTR).
+	//
+	// Pair it with NoXattrs and an AttrTTL, as on EFS: before each
+	// write(2), or each 64 KiB splice, FUSE asks for the mode (a GETATTR
+	// once the attributes expired) and for security.capability (a
+	// GETXATTR, under the inode lock, as FUSE never marks an inode free
+	// of it), which the NFS client does not send; each waits Delay.
+	WritebackCache bool
+
 	// Faults are the initial faults; see Mount.SetFaults.
 	Faults []Fault
 
@@ -77,6 +100,9 @@ type Counts struct {
 	// BytesRead and BytesWritten count the data moved by read and write
 	// calls (kernel readahead included).
 	BytesRead, BytesWritten int64
+	// MaxWritesInFlight is the most write calls that were in the file
+	// system at once (delay included): 1 means the writes were serialised.
+	MaxWritesInFlight int64
 }
 
 // OpNames returns the operation names that latencyfs counts and that

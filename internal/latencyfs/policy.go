@@ -12,7 +12,8 @@ import (
 // by every node and file of a mount; it is safe for concurrent use.
 type policy struct {
 	// config
-	noXattrs bool
+	noXattrs  bool
+	writeback bool
 
 	// state
 	delay, dataDelay atomic.Int64 // nanoseconds; changed at run time by SetDelay
@@ -22,7 +23,7 @@ type policy struct {
 
 // newPolicy returns a policy configured by opt.
 func newPolicy(opt Options) (*policy, error) {
-	p := &policy{noXattrs: opt.NoXattrs, counts: newCounters()}
+	p := &policy{noXattrs: opt.NoXattrs, writeback: opt.WritebackCache, counts: newCounters()}
 	p.setDelay(opt.Delay, opt.DataDelay)
 	if err := p.faults.set(opt.Faults); err != nil {
 		return nil, err
@@ -56,6 +57,18 @@ func (p *policy) xattr(ctx context.Context, op, rel string) syscall.Errno {
 		return syscall.ENOSYS
 	}
 	return p.meta(ctx, op, rel)
+}
+
+// backingFlags returns the open(2) flags to open the backing file with,
+// for an open or create with flags: with Options.WritebackCache, a
+// write-only open becomes read-write, because the kernel reads the rest
+// of a page that a write covers only in part through the writer's handle
+// (libfuse's passthrough example does the same).
+func (p *policy) backingFlags(flags uint32) uint32 {
+	if !p.writeback || flags&syscall.O_ACCMODE != syscall.O_WRONLY {
+		return flags
+	}
+	return flags&^syscall.O_ACCMODE | syscall.O_RDWR
 }
 
 // data is meta for read and write calls: it waits the data delay; end is

@@ -92,10 +92,21 @@ func fsOptions(cfg ServeConfig) *fs.Options {
 	if strings.ContainsAny(name, ", \t\n") { // would break fusermount's -o list
 		name = "latencyfs"
 	}
+	var maxWrite int // go-fuse's default, 128 KiB
+	var caps uint64
+	if cfg.Options.WritebackCache {
+		// EFS's wsize and rsize. The kernel writes back dirty
+		// pages in requests of up to this size (also max_read and
+		// max_pages), each delayed.
+		maxWrite = 1 << 20
+		caps = fuse.CAP_WRITEBACK_CACHE
+	}
 	return &fs.Options{
 		MountOptions: fuse.MountOptions{
-			FsName: name,
-			Name:   "latencyfs",
+			MaxWrite:          maxWrite,
+			ExtraCapabilities: caps,
+			FsName:            name,
+			Name:              "latencyfs",
 			// Room for many asynchronous requests (readahead,
 			// releases) in flight at once; the default 12 would
 			// queue them. Synchronous requests, such as

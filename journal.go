@@ -176,3 +176,14 @@ func readList(path string) ([]string, error) {
 	}
 	return strings.Split(string(b), "\x00"), nil
 }
+
+// writeList writes paths, each NUL-terminated, to path, atomically: the
+// form readList reads.
+func writeList(path string, paths []string) error {
+	var b strings.Builder
+	for _, p := range paths {
+		b.WriteString(p)
+		b.WriteByte(0)
+	}
+	return writeAtomic(path, []byte(b.String()))
+}

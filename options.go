@@ -31,12 +31,14 @@ type Options struct {
 	// Checksum compares a regular file of the same size on both sides by
 	// the xxh3-128 of its content, not by its mtime (rsync -c).
 	Checksum bool
-	// InPlace rewrites a changed file of at least 1 MiB in its
-	// destination inode, only the blocks that differ (rsync --inplace
-	// --no-whole-file). It gives up atomicity for that file: a crash
-	// leaves it part old, part new, and the next run, reading the
-	// journal, compares it by checksum and repairs it. Never used on an
-	// inode with other links, nor with LinkDest.
+	// InPlace writes only the blocks that differ of a changed file of at
+	// least 1 MiB (rsync --inplace --no-whole-file). Where the
+	// destination clones files (XFS, Btrfs), into a clone of the old
+	// copy, renamed into place: atomic, and the old inode untouched.
+	// Elsewhere in the destination inode itself, which gives up
+	// atomicity for that file: a crash leaves it part old, part new,
+	// and the next run, reading the journal, compares it by checksum and
+	// repairs it; never on an inode with other links, nor with LinkDest.
 	InPlace bool
 	// HugeMin is the smallest file copied in pieces, HugeWorkers at once,
 	// each HugePiece bytes long, into one temporary file: one stream over
@@ -105,6 +107,12 @@ type Options struct {
 	ProgressEvery time.Duration
 
 	Logger *slog.Logger
+
+	// Backup's: where a complete pass writes the paths of its hard-link
+	// group members, and those of the reference tree (see
+	// transfer.Options.RefGroups).
+	groupsFile string
+	refGroups  map[string]bool
 }
 
 // Option sets one of the Options.

@@ -25,6 +25,7 @@ type pass struct {
 	c        *transfer.Copier
 	hard     context.Context // copies in flight stop when it is done
 	idBase   int             // added to chunk ids: a resumed run's new chunks get new ids
+	groups   *[]string       // if set, gets the paths of hard-link group members
 
 	// state
 	mu      sync.Mutex
@@ -98,6 +99,9 @@ func (p *pass) gate(ctx, gctx context.Context, in <-chan partition.Chunk, out ch
 				size = e.Size
 			}
 			p.counters.Scanned(kpi.TypeOf(e.FileMode()), size)
+			if p.groups != nil && e.Nlink > 1 && !e.IsDir() {
+				*p.groups = append(*p.groups, e.Path)
+			}
 		}
 		if ctx.Err() != nil {
 			continue

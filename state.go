@@ -102,3 +102,13 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// pairDir returns the state directory of src and dst under root, which
+// may not exist.
+func pairDir(root, src, dst string) (string, error) {
+	rs, rd, err := absPair(src, dst)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(root, pairKey(rs, rd)), nil
+}

@@ -234,6 +234,10 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	defer c.Close()
 	e.clock = c.Clock()
 	p := &pass{o: o, counters: counters, j: j, c: c, hard: hard, idBase: base}
+	var groups []string
+	if o.groupsFile != "" {
+		p.groups = &groups
+	}
 	stopCopy := counters.StartPhase("copy")
 	complete, err := p.Run(ctx, func(ctx context.Context, out chan<- partition.Chunk) error {
 		defer counters.StartPhase("crawl")() // its end tells progress the total
@@ -249,6 +253,11 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	defer counters.StartPhase("finish")()
 	if err := c.Finish(ctx); err != nil {
 		return p.failed, err
+	}
+	if o.groupsFile != "" {
+		if err := writeList(o.groupsFile, groups); err != nil {
+			return p.failed, err
+		}
 	}
 	return p.failed, j.event("finished")
 }
@@ -289,6 +298,9 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 	}
 	if len(e.recheck) > 0 {
 		to.Recheck = func(rel string) bool { return e.recheck[rel] }
+	}
+	if o.refGroups != nil {
+		to.RefGroups = func(rel string) bool { return o.refGroups[rel] }
 	}
 	return transfer.New(ctx, e.src, e.dst, to)
 }

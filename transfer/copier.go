@@ -48,6 +48,7 @@ type Copier struct {
 	noClone   atomic.Bool  // FICLONE failed as unsupported: copy instead
 	noOpenat2 atomic.Bool  // the kernel lacks openat2: open a name at a time
 	skipped   atomic.Int64 // devices not made: no privilege
+	claims    refClaims    // Options.RefGroups: reference inodes linked
 }
 
 // New opens src and dst, which must be directories (a final symlink in

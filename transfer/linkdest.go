@@ -131,6 +131,10 @@ func (w *worker) linkRef(e *partition.Entry, x xattrs, dfd int, name string, st 
 			continue
 		}
 		fd, rst, ok := w.refEntry(e, x, rfd, name)
+		if ok && !c.mayLink(e, &rst) {
+			unix.Close(fd)
+			ok = false
+		}
 		if !ok {
 			continue
 		}

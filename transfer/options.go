@@ -57,6 +57,15 @@ type Options struct {
 	// data is written at all; else, from DeltaMin up, only the blocks
 	// that differ. The basis inode is only read.
 	LinkDest []string
+	// RefGroups, if set, reports whether the reference file rel is one
+	// of several names of its inode in a reference tree: a hard-link
+	// group when that tree was made. Such a file is linked only for a
+	// source file in a hard-link group itself, and each reference inode
+	// for one source inode per run; otherwise a source group split since
+	// (files with the same data and metadata, no longer links) would be
+	// one inode again in the new tree. Without it, like rsync, such a
+	// split group is linked back together.
+	RefGroups func(rel string) bool
 	// Fsync flushes each file to stable storage before its rename.
 	Fsync bool
 	// DryRun changes nothing and reports, through Itemize, what would

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
+
+	"github.com/efsync/efsync/partition"
 
 	"golang.org/x/sys/unix"
 )
@@ -88,4 +91,37 @@ func (c *Copier) closeRefs() error {
 	}
 	c.refs = nil
 	return errors.Join(errs...)
+}
+
+// refClaims records, for Options.RefGroups, which source inode each
+// shared reference inode was linked for in this run. It holds only
+// members of the reference's hard-link groups, which are few.
+type refClaims struct {
+	mu sync.Mutex
+	by map[[2]uint64]uint64 // reference dev and ino → source ino
+}
+
+// mayLink reports whether e may be a link to the reference file rst at
+// its path: always, unless Options.RefGroups says that file has other
+// names in its tree; then only for a source file in a hard-link group,
+// and for the first source inode that asks.
+func (c *Copier) mayLink(e *partition.Entry, rst *unix.Stat_t) bool {
+	if c.opt.RefGroups == nil || !c.opt.RefGroups(e.Path) {
+		return true
+	}
+	if e.Nlink < 2 {
+		return false
+	}
+	cl := &c.claims
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	k := [2]uint64{uint64(rst.Dev), rst.Ino}
+	if ino, ok := cl.by[k]; ok {
+		return ino == e.Ino
+	}
+	if cl.by == nil {
+		cl.by = map[[2]uint64]uint64{}
+	}
+	cl.by[k] = e.Ino
+	return true
 }

@@ -1,0 +1,324 @@
+package efsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/efsync/efsync/kpi"
+)
+
+// BackupOptions are the options of Backup. The zero value backs up under
+// DefaultLabel and keeps every snapshot.
+type BackupOptions struct {
+	// Options are the engine's: Workers, Deadline, RequireMount,
+	// Excludes, ... Delete, LinkDest, StateDir and DryRun are set by
+	// Backup.
+	Options
+	// Label names the series ("daily", "hourly"); retention counts
+	// each label apart.
+	Label string
+	// Keep is the retention applied after a backup that made a snapshot.
+	Keep Retention
+	// Catalog receives one record per backup; nil means the repository's
+	// own (NewFileCatalog).
+	Catalog Catalog
+	// MaxShrink is the fall in the number of entries, from the newest
+	// snapshot to the new one, beyond which the new one is kept but
+	// marked Suspect, and prune deletes nothing unless Force: an
+	// unmounted or emptied source must not expire good snapshots. The
+	// default is 0.5; a negative value turns the check off.
+	MaxShrink float64
+	// Force prunes even after a Suspect snapshot.
+	Force bool
+	// LockWait is how long to wait for a repository another backup or
+	// prune holds; 0 fails at once.
+	LockWait time.Duration
+}
+
+// Backup makes a snapshot of src in the repository repo: a new tree at
+// repo/<label>/<id>, where every file unchanged since the newest complete
+// snapshot is a hard link to it, then prunes by opts.Keep. The tree is
+// built at repo/<label>/.inprogress-<id> and renamed once its pass has
+// completed, so no run that stops short (Incomplete: a deadline, a
+// signal, a crash) makes a snapshot or uses up a retention slot: the next
+// backup of that label goes on with the tree it left. A pass that
+// completed with some entries failed makes a snapshot with status
+// Partial, its failed paths listed in its record.
+//
+// It returns the backup's catalog record in every case but bad input and
+// a guard's refusal, which leave the repository untouched, and an error
+// as Sync does.
+func Backup(ctx context.Context, src, repo string, opts BackupOptions) (*Record, error) {
+	b, err := newBackup(src, repo, &opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(b.src, &opts.Options); err != nil { // before anything touches repo
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(b.repo, repoMeta), 0o700); err != nil {
+		return nil, fmt.Errorf("repository %s: %w", repo, err)
+	}
+	lock, err := lockRepo(ctx, b.repo, lockOptions{Wait: opts.LockWait, Owner: "backup " + opts.Label, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // another process broke our lock: stop, as on a signal
+		select {
+		case <-lock.Lost():
+			opts.Logger.Error("repository lock lost: stopping", "repo", b.repo)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return b.run(ctx)
+}
+
+// backup is one Backup: its paths and options.
+type backup struct {
+	src, repo string
+	o         *BackupOptions
+	cat       Catalog
+}
+
+// newBackup checks Backup's input, as bad input, before anything is
+// touched.
+func newBackup(src, repo string, o *BackupOptions) (*backup, error) {
+	if o.Label == "" {
+		o.Label = DefaultLabel
+	}
+	if err := checkLabel(o.Label); err != nil {
+		return nil, err
+	}
+	if o.MaxShrink == 0 {
+		o.MaxShrink = 0.5
+	}
+	if o.MaxShrink >= 1 {
+		return nil, usage("max shrink %g: want a fraction below 1", o.MaxShrink)
+	}
+	if err := o.Keep.validate(); err != nil {
+		return nil, err
+	}
+	o.applyDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.DryRun || o.Resume != "" || o.StateDir != "" || len(o.LinkDest) > 0 {
+		return nil, usage("backup: DryRun, Resume, StateDir and LinkDest are the backup's own")
+	}
+	abs, err := filepath.Abs(repo)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	if st, err := os.Stat(abs); err == nil && !st.IsDir() {
+		return nil, usage("repository %s: not a directory", repo)
+	}
+	// The trees a backup writes are in repo, so repo must not be in src.
+	srcAbs, _, err := checkPaths(src, abs, true)
+	if err != nil {
+		return nil, err
+	}
+	cat := o.Catalog
+	if cat == nil {
+		cat = NewFileCatalog(abs)
+	}
+	return &backup{src: srcAbs, repo: abs, o: o, cat: cat}, nil
+}
+
+// run builds the snapshot, records it, and prunes; the lock is held.
+func (b *backup) run(ctx context.Context) (*Record, error) {
+	o, log := b.o, b.o.Logger
+	l, err := readLabel(b.repo, o.Label)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	last := ""
+	if n := len(l.complete); n > 0 {
+		last = l.complete[n-1]
+	}
+	if n := len(l.building); n > 0 && l.building[n-1] > last {
+		last = l.building[n-1]
+	}
+	host, _ := os.Hostname()
+	rec := &Record{ID: newSnapshotID(start, last), Label: o.Label, Source: b.src, Repo: b.repo, Host: host, Start: start.UTC()}
+	if n := len(l.complete); n > 0 {
+		rec.Parent = l.complete[n-1]
+	}
+	if err := b.closeDead(ctx); err != nil {
+		return nil, err
+	}
+	tree, err := b.tree(ctx, l, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.cat.Put(ctx, *rec); err != nil { // a run that dies still has a record
+		return nil, err
+	}
+	so := o.Options
+	so.Delete = true
+	so.StateDir = filepath.Join(b.repo, repoMeta, "state")
+	if rec.Parent != "" {
+		so.LinkDest = []string{filepath.Join(b.repo, o.Label, rec.Parent)}
+		so.refGroups = b.groupsOf(rec.Parent)
+	}
+	groupsDir := filepath.Join(b.repo, repoMeta, "groups")
+	if err := os.MkdirAll(groupsDir, 0o700); err != nil {
+		return nil, fmt.Errorf("repository: %w", err)
+	}
+	so.groupsFile = filepath.Join(groupsDir, filepath.Base(tree))
+	rep, serr := Sync(ctx, b.src, tree, WithOptions(so))
+	if rep != nil {
+		rec.Report = *rep
+	}
+	rec.Status, rec.Reason = outcome(rep, serr)
+	rec.Failed = failedPaths(rep)
+	rec.Files, rec.Bytes = rec.Report.Scanned.Total(), rec.Report.Bytes.Scanned
+	if rec.Status == kpi.StatusSuccess || rec.Status == kpi.StatusPartial {
+		// The engine's state of this tree is of no use once the tree
+		// is a snapshot, which no backup writes to again.
+		state, perr := pairDir(so.StateDir, b.src, tree)
+		final := filepath.Join(b.repo, o.Label, rec.ID)
+		if err := os.Rename(tree, final); err != nil {
+			rec.Status, rec.Reason = kpi.StatusFailed, fmt.Sprintf("rename the snapshot into place: %v", err)
+		} else {
+			rec.Snapshot = final
+			if err := syncDir(filepath.Dir(final)); err != nil {
+				log.Warn("flush the label directory", "err", err)
+			}
+			if perr == nil {
+				os.RemoveAll(state)
+			}
+			if err := os.Rename(so.groupsFile, filepath.Join(groupsDir, rec.ID)); err != nil {
+				log.Warn("hard-link groups not recorded: the next backup may link a split group back", "err", err)
+			}
+			rec.Suspect = b.suspect(ctx, rec)
+		}
+	}
+	rec.Stop = time.Now().UTC()
+	if err := b.cat.Put(ctx, *rec); err != nil {
+		return rec, errors.Join(serr, err)
+	}
+	if rec.Snapshot != "" && !o.Keep.keepsAll() {
+		if perr := b.prune(ctx, rec); perr != nil {
+			log.Warn("prune", "label", o.Label, "err", perr)
+		}
+	}
+	return rec, serr
+}
+
+// tree returns the tree this backup builds: the newest one an earlier
+// run left unfinished, which it goes on with (a Sync to the same path
+// resumes that run's huge files and cleans up after it), or a new one.
+// Older unfinished trees, left by runs that overlapped a lost lock, are
+// removed.
+func (b *backup) tree(ctx context.Context, l labelDir, id string) (string, error) {
+	dir := filepath.Join(b.repo, b.o.Label)
+	if n := len(l.building); n > 0 {
+		for _, old := range l.building[:n-1] {
+			if _, err := removeTree(ctx, filepath.Join(dir, inProgressPref+old), b.o.Workers); err != nil {
+				return "", err
+			}
+		}
+		b.o.Logger.Info("going on with an unfinished snapshot", "tree", inProgressPref+l.building[n-1])
+		return filepath.Join(dir, inProgressPref+l.building[n-1]), nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("repository: %w", err)
+	}
+	return filepath.Join(dir, inProgressPref+id), nil
+}
+
+// groupsOf returns the paths of the hard-link group members of snapshot
+// id, as its backup recorded them, or nil.
+func (b *backup) groupsOf(id string) map[string]bool {
+	rels, err := readList(filepath.Join(b.repo, repoMeta, "groups", id))
+	if err != nil {
+		b.o.Logger.Warn("the newest snapshot's hard-link groups are unknown: a split group may be linked back", "snapshot", id, "err", err)
+		return nil
+	}
+	m := make(map[string]bool, len(rels))
+	for _, r := range rels {
+		m[r] = true
+	}
+	return m
+}
+
+// closeDead marks Incomplete the records of runs that never reported:
+// killed, or cut off from the repository. We hold the lock, so none of
+// them is running.
+func (b *backup) closeDead(ctx context.Context) error {
+	recs, err := b.cat.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Status != "" || r.Label != b.o.Label {
+			continue
+		}
+		r.Status, r.Reason = kpi.StatusIncomplete, "the run ended without a report: killed, or its machine lost"
+		if err := b.cat.Put(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// suspect reports whether rec's snapshot has fewer entries than the
+// newest complete one before it by more than MaxShrink.
+func (b *backup) suspect(ctx context.Context, rec *Record) bool {
+	if b.o.MaxShrink < 0 || rec.Parent == "" {
+		return false
+	}
+	prev, err := b.cat.Get(ctx, rec.Parent)
+	if err != nil || prev.Files == 0 {
+		return false
+	}
+	if shrank(prev.Files, rec.Files, b.o.MaxShrink) {
+		b.o.Logger.Warn("the source shrank: prune will delete nothing until a snapshot is normal again, or with --force",
+			"before", prev.Files, "now", rec.Files, "snapshot", rec.ID)
+		return true
+	}
+	return false
+}
+
+// shrank reports whether a count fell from before to now by more than the
+// fraction limit.
+func shrank(before, now int64, limit float64) bool {
+	return float64(now) < float64(before)*(1-limit)
+}
+
+// outcome is a backup's status and its reason, from the engine's report
+// and error.
+func outcome(rep *kpi.Report, err error) (kpi.Status, string) {
+	status := kpi.StatusFailed
+	if rep != nil && rep.Status != "" {
+		status = rep.Status
+	}
+	switch {
+	case err != nil:
+		return status, err.Error()
+	case status == kpi.StatusPartial:
+		return status, fmt.Sprintf("%d entries failed", rep.Errors.Total)
+	}
+	return status, ""
+}
+
+// failedPaths returns the paths of the failed entries a report lists.
+func failedPaths(rep *kpi.Report) []string {
+	if rep == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range rep.Errors.First {
+		out = append(out, e.Path)
+	}
+	return out
+}

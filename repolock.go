@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -162,11 +163,13 @@ func (l *repoLock) try(owner string) (*LockedError, error) {
 		// The longer of the two leases: the holder promised a heartbeat
 		// within its own, and ours may be longer.
 		lease := max(l.lease, time.Duration(cur.LeaseSeconds*float64(time.Second)))
-		if age <= lease {
+		dead := cur.Process != "" && cur.Process == processID(cur.PID) && !alive(cur.PID)
+		if age <= lease && !dead {
 			return &LockedError{Repo: l.repo, Holder: cur.LockInfo, Age: age}, nil
 		}
 		l.log.Warn("breaking a stale repository lock", "repo", l.repo, "owner", cur.Owner,
-			"host", cur.Host, "pid", cur.PID, "heartbeat_age", age.Round(time.Millisecond), "lease", lease)
+			"host", cur.Host, "pid", cur.PID, "heartbeat_age", age.Round(time.Millisecond), "lease", lease,
+			"holder_dead", dead)
 		if _, err := takeLock(l.path, cur.Token); err != nil {
 			return nil, err
 		}
@@ -178,8 +181,25 @@ func (l *repoLock) newFile(owner string) lockFile {
 	host, _ := os.Hostname()
 	return lockFile{
 		LockInfo:     LockInfo{Owner: owner, Host: host, PID: os.Getpid(), Acquired: time.Now().UTC()},
-		LeaseSeconds: l.lease.Seconds(), Token: l.token,
+		LeaseSeconds: l.lease.Seconds(), Token: l.token, Process: processID(os.Getpid()),
 	}
+}
+
+// processID names process pid of this machine beyond doubt, or is "": by
+// the boot id and the pid namespace, so that a lock left by a process
+// that died here (SIGKILL, OOM) is broken at once, not after its lease,
+// while a lock from another machine or container, whose pids mean
+// nothing here, never is.
+func processID(pid int) string {
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/%d", strings.TrimSpace(string(boot)), ns, pid)
 }
 
 // Lost returns a channel closed when the heartbeat finds the lock gone or

@@ -30,6 +30,9 @@ type lockFile struct {
 	LockInfo
 	LeaseSeconds float64 `json:"lease_seconds"`
 	Token        string  `json:"token"`
+	// Process names the holder's process beyond doubt on its machine:
+	// boot id, pid namespace and pid (see processID).
+	Process string `json:"process,omitempty"`
 }
 
 // createLock creates the lock file at path holding lf, and returns it

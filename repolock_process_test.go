@@ -71,3 +71,48 @@ func TestRepoLockCrossProcess(t *testing.T) {
 		t.Errorf("no warning naming the dead holder: %q", log.String())
 	}
 }
+
+// TestRepoLockDeadHolder plants locks with an hour's lease and a fresh
+// heartbeat, held by a process that has exited: one of this machine
+// (its boot and pid namespace) is broken at once; one whose process id
+// names another machine is not, whatever its pid means here.
+func TestRepoLockDeadHolder(t *testing.T) {
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	pid := gone.Process.Pid
+	for _, bc := range []struct {
+		name    string
+		process string
+		broken  bool
+	}{
+		{"this machine", processID(pid), true},
+		{"another machine", "0f0f0f0f-0000-0000-0000-000000000000/pid:[1]/" + fmt.Sprint(pid), false},
+	} {
+		t.Run(bc.name, func(t *testing.T) {
+			repo := t.TempDir()
+			if err := os.Mkdir(repo+"/.efsync", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f, err := createLock(repo+"/.efsync/lock", lockFile{
+				LockInfo:     LockInfo{Owner: "backup dead", Host: "h", PID: pid, Acquired: time.Now()},
+				LeaseSeconds: time.Hour.Seconds(), Token: "dead", Process: bc.process})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			o := testLockOptions("backup new", 0, nil)
+			o.Lease = time.Hour
+			l, err := lockRepo(t.Context(), repo, o)
+			if bc.broken {
+				if err != nil {
+					t.Fatalf("the dead holder's lock was not broken: %v", err)
+				}
+				l.Unlock()
+			} else if !errors.Is(err, ErrRepoLocked) {
+				t.Fatalf("another machine's lock: %v, want ErrRepoLocked", err)
+			}
+		})
+	}
+}

@@ -197,11 +197,13 @@ func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *Pa
 // resumes too, and returns a func that stops it.
 func (c *Copier) saveEvery(rel string, p *PartialCopy, mu *sync.Mutex) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
+	mu.Lock()
+	saved := len(p.Done) // a resumed copy's record has those already
+	mu.Unlock()
 	go func() {
 		defer close(done)
 		t := time.NewTicker(c.opt.PartialEvery)
 		defer t.Stop()
-		saved := len(p.Done) // a resumed copy's record has those already
 		for {
 			select {
 			case <-quit:

@@ -26,6 +26,9 @@ func RemoveTree(ctx context.Context, dir string, workers int) (int64, error) {
 		return 0, fmt.Errorf("remove %s: %w", dir, err)
 	}
 	defer unix.Close(parent)
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("remove %s: %w", dir, err)
+	}
 	r := &treeRemover{parent: parent, open: map[*rmDir]bool{}}
 	r.cond = sync.NewCond(&r.mu)
 	defer r.closeAll()

@@ -42,6 +42,11 @@ type env struct {
 // commands lists the subcommands, in the order usage shows them.
 var commands = []command{
 	{"sync", "make DST a mirror of SRC, like fpsync", syncCmd},
+	{"backup", "make a snapshot of SRC in a repository, then prune", backupCmd},
+	{"snapshots", "list a repository's snapshots (alias: list)", snapshotsCmd},
+	{"list", "", snapshotsCmd},
+	{"restore", "copy a snapshot, or a path in it, to a new place", restoreCmd},
+	{"prune", "delete the snapshots a retention policy doesn't keep", pruneCmd},
 	{"partition", "crawl a tree and print its partitions, like fpart -L", partitionCmd},
 }
 
@@ -93,7 +98,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: agent COMMAND [flags] ARGS")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		if c.summary != "" { // an alias
+			fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		}
 	}
 	fmt.Fprintln(w, "\n'agent COMMAND -h' shows a command's flags.")
 	fmt.Fprintln(w, "exit codes: 0 success, 1 usage error or bad input, 2 some entries failed,")

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,52 +13,34 @@ import (
 	"time"
 
 	"github.com/efsync/efsync"
-	"github.com/efsync/efsync/partition"
 )
 
 // syncFlags are the flags of agent sync.
 type syncFlags struct {
-	workers, files, hugeWorkers   int
-	size, hugeMin, hugePiece      sizeFlag
-	del, dryRun, requireMount     bool
-	asJSON, listRuns, verbose     bool
-	fullCheck, checksum, inPlace  bool
-	linkDest                      listFlag
-	requireFile, stateDir, resume string
-	maxDelete                     string
-	maxDuration, grace            time.Duration
-	exclude                       listFlag
+	engineFlags
+	del, dryRun, listRuns bool
+	fullCheck, inPlace    bool
+	linkDest              listFlag
+	stateDir, resume      string
+	maxDelete             string
 }
 
 // newSyncFlags returns the flag set of agent sync, writing its messages
 // to out, and the values it fills.
 func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
-	f := &syncFlags{size: partition.DefaultMaxBytes}
+	f := &syncFlags{}
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.IntVar(&f.workers, "n", 0, "copy `N` partitions at once (default 8 × CPUs: EFS work waits on latency)")
-	fs.IntVar(&f.files, "f", partition.DefaultMaxFiles, "close a partition at `N` entries (-1: no limit)")
-	fs.Var(&f.size, "s", "close a partition at `SIZE` bytes: 512, 64K, 4G (-1: no limit)")
+	f.register(fs, true)
 	fs.BoolVar(&f.del, "E", false, "delete what SRC lacks from DST, where SRC was read completely")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "change nothing; list what would change, like rsync -n -i")
-	fs.Var(&f.exclude, "exclude", "leave out entries matching `PATTERN` (a name, or a path if it holds a /); repeatable")
 	fs.StringVar(&f.maxDelete, "max-delete", "", "fail, deleting nothing, if -E would delete more than `N` entries, or N% of DST")
-	fs.BoolVar(&f.requireMount, "require-mount", false, "refuse a SRC that is not a mount point, or is empty")
-	fs.StringVar(&f.requireFile, "require-file", "", "refuse a SRC without the file `NAME` at its top")
-	fs.BoolVar(&f.asJSON, "json", false, "print the final report as JSON on stdout")
 	fs.StringVar(&f.stateDir, "state-dir", "", "keep run journals in `DIR` (default $XDG_STATE_HOME/efsync)")
 	fs.StringVar(&f.resume, "resume", "", "copy again what run `RUNID` left failed or unfinished")
 	fs.BoolVar(&f.listRuns, "list-runs", false, "list the runs of SRC to DST and exit")
-	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop gracefully after `D` (1h30m), with exit code 3")
-	fs.DurationVar(&f.grace, "grace", 10*time.Second, "after a stop, let partitions in flight finish for `D`")
-	fs.BoolVar(&f.checksum, "checksum", false, "compare files of the same size by content (xxh3-128), not by mtime")
 	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more: into a clone renamed into place where the destination clones files (XFS, Btrfs), else in place (not atomic; a crash is repaired by the next run)")
-	fs.Var(&f.hugeMin, "huge-min", "copy a file of `SIZE` or more in pieces, several at once, resumable (default 256M)")
-	fs.IntVar(&f.hugeWorkers, "huge-workers", 0, "copy `N` pieces of a huge file at once (default 8)")
-	fs.Var(&f.hugePiece, "huge-piece", "cut a huge file into pieces of `SIZE`, the unit of a resumed copy (default 64M)")
 	fs.Var(&f.linkDest, "link-dest", "hard-link files unchanged against snapshot `DIR` instead of copying them; repeatable")
 	fs.BoolVar(&f.fullCheck, "full-check", false, "read every entry's xattrs and ACLs, even those unchanged since the last exact run")
-	fs.BoolVar(&f.verbose, "v", false, "log what is done to stderr")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintln(w, "usage: agent sync [flags] SRC DST")
@@ -73,37 +54,18 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 
 // options returns the efsync.Options that f asks for, or bad input.
 func (f *syncFlags) options(now time.Time) (efsync.Options, error) {
-	o := efsync.Options{Workers: f.workers, MaxFiles: f.files, MaxBytes: int64(f.size), Delete: f.del,
-		DryRun: f.dryRun, Excludes: f.exclude, RequireMount: f.requireMount, RequireFile: f.requireFile,
-		StateDir: f.stateDir, Resume: f.resume, Grace: f.grace, FullCheck: f.fullCheck,
-		Checksum: f.checksum, InPlace: f.inPlace,
-		HugeMin: int64(f.hugeMin), HugeWorkers: f.hugeWorkers, HugePiece: int64(f.hugePiece)}
+	o, err := f.engineFlags.options(now)
+	if err != nil {
+		return o, err
+	}
+	o.Delete, o.DryRun, o.StateDir, o.Resume = f.del, f.dryRun, f.stateDir, f.resume
+	o.FullCheck, o.InPlace = f.fullCheck, f.inPlace
 	for _, d := range f.linkDest {
 		abs, err := filepath.Abs(d)
 		if err != nil {
 			return o, fmt.Errorf("--link-dest %s: %w", d, err)
 		}
 		o.LinkDest = append(o.LinkDest, abs)
-	}
-	switch {
-	case f.workers < 0:
-		return o, fmt.Errorf("-n %d: want a positive count", f.workers)
-	case f.hugeWorkers < 0:
-		return o, fmt.Errorf("--huge-workers %d: want a positive count", f.hugeWorkers)
-	case f.hugeMin < 0 || f.hugePiece < 0:
-		return o, fmt.Errorf("--huge-min %s, --huge-piece %s: want a positive size", &f.hugeMin, &f.hugePiece)
-	case f.files == 0 || f.files < -1:
-		return o, fmt.Errorf("-f %d: want a positive count, or -1", f.files)
-	case f.maxDuration < 0:
-		return o, fmt.Errorf("--max-duration %s: want a positive duration", f.maxDuration)
-	case f.grace < 0:
-		return o, fmt.Errorf("--grace %s: want a positive duration", f.grace)
-	}
-	if f.maxDuration > 0 {
-		o.Deadline = now.Add(f.maxDuration)
-	}
-	if f.grace == 0 {
-		o.Grace = -1 // 0 in Options means the default
 	}
 	if f.maxDelete != "" {
 		n, pct, err := parseMaxDelete(f.maxDelete)
@@ -135,13 +97,8 @@ func parseMaxDelete(v string) (n int64, pct float64, err error) {
 func syncCmd(e *env, args []string) int {
 	var msg bytes.Buffer
 	fs, f := newSyncFlags(&msg)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			e.stdout.Write(msg.Bytes())
-			return 0
-		}
-		e.stderr.Write(msg.Bytes())
-		return 1 // flag.ExitOnError would exit with 2, which means Partial here
+	if code, done := parseFlags(e, fs, &msg, args); done {
+		return code
 	}
 	src, dst, err := twoPaths(fs.Args())
 	var o efsync.Options
@@ -155,11 +112,7 @@ func syncCmd(e *env, args []string) int {
 	if f.listRuns {
 		return listRuns(e, f.stateDir, src, dst)
 	}
-	level := slog.LevelWarn
-	if f.verbose {
-		level = slog.LevelInfo
-	}
-	o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	o.Logger = f.logger(e.stderr)
 	o.Abort = e.abort
 	var mu sync.Mutex // itemized lines come from several workers
 	if f.dryRun {

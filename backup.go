@@ -202,13 +202,22 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 			rec.Suspect = b.suspect(ctx, rec)
 		}
 	}
+	rec.Phases = append([]kpi.Phase(nil), rec.Report.Phases...)
 	rec.Stop = time.Now().UTC()
-	if err := b.cat.Put(ctx, *rec); err != nil {
+	if err := b.cat.Put(ctx, *rec); err != nil { // before the prune: the snapshot is whole
 		return rec, errors.Join(serr, err)
 	}
 	if rec.Snapshot != "" && !o.Keep.keepsAll() {
+		ph := kpi.Phase{Name: "prune", Start: time.Now().UTC()}
 		if perr := b.prune(ctx, rec); perr != nil {
 			log.Warn("prune", "label", o.Label, "err", perr)
+		}
+		ph.Stop = time.Now().UTC()
+		ph.Seconds = ph.Stop.Sub(ph.Start).Seconds()
+		rec.Phases = append(rec.Phases, ph)
+		rec.Stop = ph.Stop
+		if err := b.cat.Put(ctx, *rec); err != nil {
+			return rec, errors.Join(serr, err)
 		}
 	}
 	return rec, serr

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -297,4 +298,33 @@ func TestRestore(t *testing.T) {
 func isUsage(err error) bool {
 	var ue *UsageError
 	return errors.As(err, &ue)
+}
+
+// TestBackupSuspectStopsPrune empties most of the source: the next
+// snapshot is kept but marked Suspect, and the prune after it deletes
+// nothing, as does a later Prune, until one with Force.
+func TestBackupSuspectStopsPrune(t *testing.T) {
+	base := testtree.TempDir(t)
+	src, repo := filepath.Join(base, "src"), filepath.Join(base, "repo")
+	must(t, os.MkdirAll(filepath.Join(src, "d"), 0o755))
+	for i := range 10 {
+		must(t, os.WriteFile(filepath.Join(src, "d", strconv.Itoa(i)), []byte("x"), 0o644))
+	}
+	keep := Retention{Last: 1}
+	first := backupOK(t, src, repo, BackupOptions{Keep: keep})
+	must(t, os.RemoveAll(filepath.Join(src, "d")))
+	second := backupOK(t, src, repo, BackupOptions{Keep: keep})
+	if !second.Suspect {
+		t.Errorf("a snapshot of %d entries after one of %d is not suspect", second.Files, first.Files)
+	}
+	if _, err := os.Stat(first.Snapshot); err != nil {
+		t.Fatalf("the prune after a suspect snapshot deleted the one before: %v", err)
+	}
+	if gone, err := Prune(context.Background(), repo, PruneOptions{Keep: keep}); !errors.Is(err, ErrSuspect) || len(gone) > 0 {
+		t.Errorf("prune after a suspect snapshot: %q, %v; want ErrSuspect", gone, err)
+	}
+	gone, err := Prune(context.Background(), repo, PruneOptions{Keep: keep, Force: true})
+	if err != nil || len(gone) != 1 || gone[0] != first.ID {
+		t.Errorf("forced prune: %q, %v; want %s", gone, err, first.ID)
+	}
 }

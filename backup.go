@@ -37,7 +37,16 @@ type BackupOptions struct {
 	// LockWait is how long to wait for a repository another backup or
 	// prune holds; 0 fails at once.
 	LockWait time.Duration
+	// ID, if set, is the backup's id, made by NewBackupID when the backup
+	// was scheduled: an orchestrator records the job under it before the
+	// backup starts. It must sort after the label's newest snapshot.
+	ID string
 }
+
+// NewBackupID returns a new backup id for a backup that starts at now:
+// its UTC time to the millisecond and a random suffix. Ids sort by time,
+// and each is the name of the snapshot its backup makes.
+func NewBackupID(now time.Time) string { return newSnapshotID(now, "") }
 
 // Backup makes a snapshot of src in the repository repo: a new tree at
 // repo/<label>/<id>, where every file unchanged since the newest complete
@@ -59,6 +68,11 @@ func Backup(ctx context.Context, src, repo string, opts BackupOptions) (*Record,
 	}
 	if err := guard(b.src, &opts.Options); err != nil { // before anything touches repo
 		return nil, err
+	}
+	if opts.ID != "" { // checked again under the lock; here, to touch nothing
+		if l, err := readLabel(b.repo, opts.Label); err == nil && len(l.complete) > 0 && opts.ID <= l.complete[len(l.complete)-1] {
+			return nil, usage("backup id %s: not after the newest snapshot of %s, %s", opts.ID, opts.Label, l.complete[len(l.complete)-1])
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(b.repo, repoMeta), 0o700); err != nil {
 		return nil, fmt.Errorf("repository %s: %w", repo, err)
@@ -106,6 +120,9 @@ func newBackup(src, repo string, o *BackupOptions) (*backup, error) {
 	if err := o.Keep.validate(); err != nil {
 		return nil, err
 	}
+	if _, ok := snapTime(o.ID); o.ID != "" && (!ok || !validRunID(o.ID)) {
+		return nil, usage("backup id %q: not an id NewBackupID makes", o.ID)
+	}
 	o.applyDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -147,8 +164,14 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 	if n := len(l.building); n > 0 && l.building[n-1] > last {
 		last = l.building[n-1]
 	}
+	id := o.ID
+	if id == "" {
+		id = newSnapshotID(start, last)
+	} else if id <= last {
+		return nil, usage("backup id %s: not after the newest snapshot of %s, %s", id, o.Label, last)
+	}
 	host, _ := os.Hostname()
-	rec := &Record{ID: newSnapshotID(start, last), Label: o.Label, Source: b.src, Repo: b.repo, Host: host, Start: start.UTC()}
+	rec := &Record{ID: id, Label: o.Label, Source: b.src, Repo: b.repo, Host: host, Start: start.UTC()}
 	if n := len(l.complete); n > 0 {
 		rec.Parent = l.complete[n-1]
 	}

@@ -328,3 +328,24 @@ func TestBackupSuspectStopsPrune(t *testing.T) {
 		t.Errorf("forced prune: %q, %v; want %s", gone, err, first.ID)
 	}
 }
+
+// TestBackupGivenID backs up under an id made in advance, as an
+// orchestrator does, and refuses one that doesn't sort after the newest
+// snapshot, touching nothing.
+func TestBackupGivenID(t *testing.T) {
+	base, src := repoTree(t)
+	repo := filepath.Join(base, "repo")
+	early := NewBackupID(time.Now())
+	id := NewBackupID(time.Now().Add(time.Second))
+	rec := backupOK(t, src, repo, BackupOptions{ID: id})
+	if rec.ID != id || filepath.Base(rec.Snapshot) != id {
+		t.Errorf("backup %s made snapshot %s, want %s", rec.ID, rec.Snapshot, id)
+	}
+	before := scan(t, repo)
+	for _, bad := range []string{early, "not-an-id"} {
+		if _, err := Backup(context.Background(), src, repo, BackupOptions{ID: bad}); !isUsage(err) {
+			t.Errorf("backup id %s: %v, want a usage error", bad, err)
+		}
+	}
+	sameAs(t, "the repository", before, repo)
+}

@@ -128,7 +128,7 @@ func batches(ch *partition.Chunk, size int) []*batch {
 func (w *worker) batch(ctx context.Context, b *batch) ([]string, error) {
 	var r Result
 	for _, e := range b.single {
-		if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil {
+		if err := w.do(ctx, e, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil {
 			if !w.failed(&r, e.Path, err) {
 				return nil, err
 			}
@@ -137,7 +137,7 @@ func (w *worker) batch(ctx context.Context, b *batch) ([]string, error) {
 	for _, g := range b.groups {
 		if len(g) == 1 { // the other links are outside the tree
 			e := g[0]
-			if err := w.do(ctx, e.Path, e.Size, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil && !w.failed(&r, e.Path, err) {
+			if err := w.do(ctx, e, func(kf *fileReport) error { return w.entry(ctx, e, kf) }); err != nil && !w.failed(&r, e.Path, err) {
 				return nil, err
 			}
 			continue

@@ -139,7 +139,7 @@ func (w *worker) cloneCopy(ctx context.Context, e *partition.Entry, x xattrs, df
 	if err := w.patchClone(ctx, e, b, src, tfd, &before, r); err != nil {
 		return true, err
 	}
-	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {
+	if err := w.sealTemp(e, x, src, tfd, &before, r); err != nil {
 		return true, err
 	}
 	done = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/efsync/efsync/kpi"
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,16 +18,22 @@ const piece = 8 << 20
 // (or its range is, for a huge file's piece), so its holes read as zeros
 // already. It uses copy_file_range where the kernel offers it between the
 // two file systems, and read and write otherwise. The caller sets dst's
-// size.
-func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *kpi.File) error {
+// size. With h, it hashes the range as it goes, holes as the zeros they
+// read as, and uses read and write only.
+func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *kpi.File, h *xxh3.Hasher128) error {
 	var buf []byte
 	for off < end {
 		data, err := unix.Seek(src, off, unix.SEEK_DATA)
 		if errors.Is(err, unix.ENXIO) || (err == nil && data >= end) {
-			return nil // only a hole is left
-		}
-		if err != nil { // no SEEK_DATA here: all of it is data
+			data = end // only a hole is left
+		} else if err != nil { // no SEEK_DATA here: all of it is data
 			data = off
+		}
+		if h != nil {
+			hashZeros(h, data-off) // a hole reads as zeros
+		}
+		if data >= end {
+			return nil
 		}
 		hole, err := unix.Seek(src, data, unix.SEEK_HOLE)
 		if err != nil {
@@ -39,7 +46,7 @@ func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *
 			}
 			n := int(min(hole-off, piece))
 			var err error
-			if !c.noCFR.Load() {
+			if h == nil && !c.noCFR.Load() {
 				n, err = copyRange(src, dst, off, n)
 				if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EXDEV) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
 					c.noCFR.Store(true)
@@ -50,6 +57,9 @@ func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *
 					buf = make([]byte, 1<<20)
 				}
 				n, err = preadWrite(src, dst, off, buf[:min(len(buf), n)])
+				if h != nil && n > 0 {
+					h.Write(buf[:n])
+				}
 			}
 			if err != nil {
 				return err
@@ -82,4 +92,16 @@ func preadWrite(src, dst int, off int64, buf []byte) (int, error) {
 		w += k
 	}
 	return n, nil
+}
+
+// zeros is a block of zeros to hash holes with.
+var zeros [64 << 10]byte
+
+// hashZeros feeds n zero bytes to h.
+func hashZeros(h *xxh3.Hasher128, n int64) {
+	for n > 0 {
+		k := min(n, int64(len(zeros)))
+		h.Write(zeros[:k])
+		n -= k
+	}
 }

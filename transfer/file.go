@@ -6,6 +6,7 @@ import (
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
 
@@ -139,13 +140,20 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 			unix.Unlinkat(dfd, tmp, 0)
 		}
 	}()
-	if err := c.copyData(ctx, src, tfd, 0, before.Size, r.f); err != nil {
+	var h *xxh3.Hasher128
+	if c.opt.Hash {
+		h = xxh3.New128()
+	}
+	if err := c.copyData(ctx, src, tfd, 0, before.Size, r.f, h); err != nil {
 		return err
+	}
+	if h != nil {
+		r.sum, r.hashed = h.Sum128().Bytes(), true
 	}
 	if err := unix.Ftruncate(tfd, before.Size); err != nil {
 		return err
 	}
-	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {
+	if err := w.sealTemp(e, x, src, tfd, &before, r); err != nil {
 		return err
 	}
 	done = true
@@ -160,7 +168,7 @@ func (w *worker) copyFile(ctx context.Context, e *partition.Entry, x xattrs, dfd
 // the source src did not change since before (else errChanged), gives the
 // file the metadata of the source as read, not as crawled, and flushes it
 // with Options.Fsync.
-func (w *worker) sealTemp(e *partition.Entry, x xattrs, src, tfd int, before *unix.Stat_t) error {
+func (w *worker) sealTemp(e *partition.Entry, x xattrs, src, tfd int, before *unix.Stat_t, r *fileReport) error {
 	var after unix.Stat_t
 	if err := unix.Fstat(src, &after); err != nil {
 		return sourceErr(e.Path, err)
@@ -173,6 +181,7 @@ func (w *worker) sealTemp(e *partition.Entry, x xattrs, src, tfd int, before *un
 	if err := w.newMeta(at{fd: tfd}, &now, x); err != nil {
 		return err
 	}
+	r.e = &now
 	if w.c.opt.Fsync {
 		return unix.Fsync(tfd)
 	}

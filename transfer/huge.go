@@ -82,7 +82,7 @@ func (w *worker) copyHuge(ctx context.Context, e *partition.Entry, x xattrs, dfd
 	if err := unix.Ftruncate(tfd, p.Size); err != nil {
 		return err
 	}
-	if err := w.sealTemp(e, x, src, tfd, &before); err != nil {
+	if err := w.sealTemp(e, x, src, tfd, &before, r); err != nil {
 		return err
 	}
 	done = true
@@ -169,7 +169,7 @@ func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *Pa
 				defer unix.Close(fd)
 			}
 			for off := range todo {
-				if err := c.copyData(gctx, fd, dst, off, min(off+p.Piece, p.Size), f); err != nil {
+				if err := c.copyData(gctx, fd, dst, off, min(off+p.Piece, p.Size), f, nil); err != nil {
 					return err
 				}
 				// A recorded piece must survive a crash of this machine,

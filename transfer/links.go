@@ -66,7 +66,7 @@ func (w *worker) group(ctx context.Context, g []*partition.Entry, res *Result) e
 		if i == anchor || failed[i] {
 			continue
 		}
-		err := w.do(ctx, m.Path, m.Size, func(r *fileReport) error { return linkTo(m, r) })
+		err := w.do(ctx, m, func(r *fileReport) error { return linkTo(m, r) })
 		if err != nil && !w.failed(res, m.Path, err) {
 			return err
 		}
@@ -132,7 +132,7 @@ func (w *worker) anchor(ctx context.Context, g []*partition.Entry, res *Result) 
 	failed := map[int]bool{}
 	for _, i := range order {
 		m := g[i]
-		err := w.do(ctx, m.Path, m.Size, func(r *fileReport) error { return w.entry(ctx, m, r) })
+		err := w.do(ctx, m, func(r *fileReport) error { return w.entry(ctx, m, r) })
 		if err == nil {
 			return i, failed, nil
 		}

@@ -66,6 +66,15 @@ type Options struct {
 	// one inode again in the new tree. Without it, like rsync, such a
 	// split group is linked back together.
 	RefGroups func(rel string) bool
+	// OnDone, if set, is called for each entry that ends matching its
+	// source (see Done), from several goroutines at once: a snapshot's
+	// manifest is built from it.
+	OnDone func(Done)
+	// Hash makes the copier hash (xxh3-128) each regular file it copies
+	// by reading it, for OnDone: read and write then carry the data, not
+	// copy_file_range. Files written otherwise (a delta, a clone, a huge
+	// file's pieces, a link) are not hashed.
+	Hash bool
 	// Fsync flushes each file to stable storage before its rename.
 	Fsync bool
 	// DryRun changes nothing and reports, through Itemize, what would

@@ -19,6 +19,8 @@ type fileReport struct {
 	e      *partition.Entry
 	sum    [16]byte
 	hashed bool
+	x      xattrs // the source's, if xknown
+	xknown bool
 }
 
 // errVanished marks a source entry gone since the crawl.
@@ -42,7 +44,7 @@ func (w *worker) do(ctx context.Context, e *partition.Entry, f func(*fileReport)
 	case err == nil:
 		r.f.Done(r.o, nil)
 		if w.c.opt.OnDone != nil {
-			w.c.opt.OnDone(Done{Entry: r.e, Outcome: r.o, Sum: r.sum, Hashed: r.hashed})
+			w.c.opt.OnDone(Done{Entry: r.e, Outcome: r.o, Sum: r.sum, Hashed: r.hashed, Xattrs: r.x, XattrsRead: r.xknown})
 		}
 		return nil
 	case errors.Is(err, errVanished):
@@ -87,4 +89,11 @@ type Done struct {
 	// Options.Hash, for a file whose content was copied by reading it.
 	Sum    [16]byte
 	Hashed bool
+	// Xattrs are the entry's extended attributes and ACLs (name to
+	// value), if XattrsRead: the copier read them to compare or copy
+	// them. It doesn't where they are off (Options.NoXattrs, a file system
+	// without them, where Xattrs is nil) or, with Options.Settled, not
+	// needed.
+	Xattrs     map[string]string
+	XattrsRead bool
 }

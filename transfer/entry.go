@@ -124,6 +124,7 @@ func (w *worker) dir(e *partition.Entry, rel string, dfd int, src srcDir, name s
 		if x, err = w.sourceXattrs(e, src, name); err != nil {
 			return sourceErr(rel, err)
 		}
+		r.x, r.xknown = x, true
 	}
 	wt := w.c.wantOf(e, x)
 	wt.keepXattrs = settled

@@ -39,6 +39,7 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
+	r.x, r.xknown = x, true
 	if v == contentHash {
 		if v, err = w.hashVerdict(ctx, e, src, dfd, name); err != nil {
 			return err

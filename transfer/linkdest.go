@@ -40,6 +40,7 @@ func (w *worker) linkDest(ctx context.Context, e *partition.Entry, dfd int, src 
 	if err != nil {
 		return true, sourceErr(e.Path, err)
 	}
+	r.x, r.xknown = x, true
 	if linked, err := w.linkRef(e, x, dfd, name, st, exists, r); linked || err != nil {
 		return true, err
 	}

@@ -56,6 +56,7 @@ func (w *worker) special(e *partition.Entry, dfd int, src srcDir, name string, r
 	if err != nil {
 		return sourceErr(e.Path, err)
 	}
+	r.x, r.xknown = x, true
 	if same {
 		return w.metaOnly(e, x, at{fd: -1, dirfd: dfd, name: name}, &st, r, false)
 	}

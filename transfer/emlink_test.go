@@ -21,7 +21,7 @@ func groupTree() []testtree.Entry {
 // emlinkInto fails every link whose new name is in the destination's
 // directory dir with EMLINK, as an inode with 177 links does on EFS.
 func emlinkInto(dir string) []latencyfs.Fault {
-	return []latencyfs.Fault{{Op: "link", Path: "dst/" + dir + "/" + TempPrefix + "*", Errno: syscall.EMLINK}}
+	return []latencyfs.Fault{{Op: "link", Path: "dst/" + dir + "/*", NewPath: true, Errno: syscall.EMLINK}}
 }
 
 // TestGroupEMLINK fails the link of d/g3 to its group's anchor, d/g2:

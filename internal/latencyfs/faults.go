@@ -72,6 +72,9 @@ func (f Fault) matches(op string, rels []string, end int64) bool {
 	if f.Path == "" {
 		return true
 	}
+	if f.NewPath && (op == "link" || op == "rename") {
+		rels = rels[len(rels)-1:] // link's and rename's new name is last
+	}
 	for _, rel := range rels {
 		if ok, _ := path.Match(f.Path, rel); ok { // the pattern was validated by set
 			return true

@@ -136,7 +136,7 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.Entry
 
 // Link creates a hard link name to target; a fault matches either path.
 func (n *node) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	if errno := n.pol.meta(ctx, "link", n.rel(name), n.relOf(target, "")); errno != 0 {
+	if errno := n.pol.meta(ctx, "link", n.relOf(target, ""), n.rel(name)); errno != 0 {
 		return nil, errno
 	}
 	return n.LoopbackNode.Link(ctx, target, name, out)

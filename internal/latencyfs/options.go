@@ -73,6 +73,9 @@ type Fault struct {
 	// mount root ("full/*", "a/b.txt"); "" matches every path. Rename
 	// and link match on either their old or their new path.
 	Path string
+	// NewPath makes Path match only the new name of a link or rename,
+	// not the entry linked or renamed.
+	NewPath bool
 	// Errno is returned by the operation; 0 returns no error, making the
 	// fault a pure Delay.
 	Errno syscall.Errno

@@ -57,15 +57,22 @@ func NewReader(src io.Reader, name string) (*Reader, error) {
 func (r *Reader) Name() string { return r.name }
 
 // Next returns the next record. At the end of a complete manifest it
-// returns io.EOF. A damaged, truncated or out-of-order manifest gives an
-// error that names the file and wraps ErrCorrupt.
+// returns io.EOF. A damaged, truncated or out-of-order manifest, or one
+// with a path Record.Path does not allow, gives an error that names the
+// file and wraps ErrCorrupt.
 func (r *Reader) Next() (Record, error) {
 	if r.err != nil {
 		return Record{}, r.err
 	}
 	var rec Record
 	err := r.dec.next(&rec)
-	if err == nil && r.n > 0 && Compare(r.last, rec.Path) >= 0 {
+	switch {
+	case err != nil:
+	case !validPath(rec.Path):
+		// NB: a reader of the manifest may join these paths to a
+		// directory; "../x" must not get that far.
+		err = fmt.Errorf("%w: bad path %q", ErrCorrupt, rec.Path)
+	case r.n > 0 && Compare(r.last, rec.Path) >= 0:
 		err = fmt.Errorf("%w: path %q after %q", ErrCorrupt, rec.Path, r.last)
 	}
 	if err == io.EOF {
@@ -98,12 +105,9 @@ func SliceStream(recs []Record) Stream {
 	return &sliceStream{recs: recs}
 }
 
-// sliceStream is a Stream of a slice. With release set, it clears each
-// record it returns, so that a buffer's strings can be collected while
-// it is merged.
+// sliceStream is a Stream of a slice.
 type sliceStream struct {
-	recs    []Record
-	release bool
+	recs []Record
 }
 
 func (s *sliceStream) Next() (Record, error) {
@@ -111,9 +115,6 @@ func (s *sliceStream) Next() (Record, error) {
 		return Record{}, io.EOF
 	}
 	r := s.recs[0]
-	if s.release {
-		s.recs[0] = Record{}
-	}
 	s.recs = s.recs[1:]
 	return r, nil
 }

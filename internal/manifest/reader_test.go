@@ -50,6 +50,9 @@ func TestReaderCorrupt(t *testing.T) {
 		{name: "out of order", data: encode(t, []Record{{Path: "b"}, {Path: "a"}})},
 		{name: "duplicate", data: encode(t, []Record{{Path: "a"}, {Path: "a"}})},
 		{name: "root not first", data: encode(t, []Record{{Path: "a"}, {Path: "."}})},
+		{name: "escaping path", data: encode(t, []Record{{Path: "../etc/passwd"}})},
+		{name: "absolute path", data: encode(t, []Record{{Path: "/etc/passwd"}})},
+		{name: "unclean path", data: encode(t, []Record{{Path: "a//b"}})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

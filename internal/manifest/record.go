@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cmp"
 	"encoding/binary"
 	"io/fs"
 	"path"
@@ -122,12 +123,13 @@ type Record struct {
 // Every sorted stream in this package uses this order: Reader, Sorter,
 // Writer and Join.
 func Compare(a, b string) int {
-	switch {
-	case a == b:
-		return 0
-	case a == ".":
-		return -1
-	case b == ".":
+	if a == "." || b == "." {
+		switch {
+		case a == b:
+			return 0
+		case a == ".":
+			return -1
+		}
 		return +1
 	}
 	n := min(len(a), len(b))
@@ -147,10 +149,7 @@ func Compare(a, b string) int {
 		}
 		return +1
 	}
-	if len(a) < len(b) {
-		return -1
-	}
-	return +1
+	return cmp.Compare(len(a), len(b))
 }
 
 // validPath reports whether p is a path a Record may carry: clean,

@@ -2,9 +2,11 @@ package manifest
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sync"
@@ -14,8 +16,8 @@ var (
 	// ErrClosed is returned by Add after Sort, Close or Abort.
 	ErrClosed = errors.New("manifest closed")
 	// ErrInvalid is wrapped by Add's error about a record it refuses: a
-	// path that is not clean and relative (see Record.Path), or an
-	// unknown Type.
+	// path that is not clean and relative (see Record.Path), an unknown
+	// Type, or a path or target longer than 1 MiB.
 	ErrInvalid = errors.New("invalid manifest record")
 )
 
@@ -67,6 +69,7 @@ type Sorter struct {
 	// state
 	mu   sync.Mutex
 	buf  []Record
+	idx  []int32  // sortBuf's permutation of buf
 	runs []string // run files, oldest first
 	err  error    // sticky failure of a spill
 	done bool     // Sort or Abort was called
@@ -82,7 +85,7 @@ func NewSorter(opt Options) *Sorter {
 // returns ErrInvalid for a bad record (the Sorter stays usable), the error
 // of a failed spill (from then on), or ErrClosed after Sort or Abort.
 func (s *Sorter) Add(r Record) error {
-	if !validPath(r.Path) || r.Type > maxType {
+	if !validPath(r.Path) || r.Type > maxType || len(r.Path) > maxString || len(r.Target) > maxString {
 		return fmt.Errorf("add %q (%v): %w", r.Path, r.Type, ErrInvalid)
 	}
 	s.mu.Lock()
@@ -102,8 +105,7 @@ func (s *Sorter) Add(r Record) error {
 
 // spill writes the buffer as a sorted run; s.mu is held.
 func (s *Sorter) spill() error {
-	s.sortBuf()
-	name, err := writeRun(s.opt.TempDir, &sliceStream{recs: s.buf})
+	name, err := writeRun(s.opt.TempDir, s.sortBuf())
 	clear(s.buf)
 	s.buf = s.buf[:0]
 	if err != nil {
@@ -113,19 +115,44 @@ func (s *Sorter) spill() error {
 	return nil
 }
 
-// sortBuf sorts the buffer, stably, and keeps the last of equal paths.
-func (s *Sorter) sortBuf() {
-	slices.SortStableFunc(s.buf, func(a, b Record) int { return Compare(a.Path, b.Path) })
-	out := s.buf[:0]
-	for _, r := range s.buf {
-		if len(out) > 0 && out[len(out)-1].Path == r.Path {
-			out[len(out)-1] = r
+// sortBuf returns a Stream of the buffer in order, with the last added of
+// equal paths. It sorts indices, not records: a Record is about 120 bytes
+// to swap, and the index breaks ties in the order of adding.
+func (s *Sorter) sortBuf() *bufStream {
+	idx := s.idx[:0]
+	for i := range s.buf {
+		idx = append(idx, int32(i))
+	}
+	slices.SortFunc(idx, func(i, j int32) int {
+		if c := Compare(s.buf[i].Path, s.buf[j].Path); c != 0 {
+			return c
+		}
+		return cmp.Compare(i, j)
+	})
+	s.idx = idx
+	return &bufStream{buf: s.buf, idx: idx}
+}
+
+// bufStream is a Stream of buf in the order idx, skipping a record when a
+// later one of the same path follows. It clears each record it returns,
+// so that the strings of the last buffer go while it is merged.
+type bufStream struct {
+	buf []Record
+	idx []int32
+}
+
+func (b *bufStream) Next() (Record, error) {
+	for len(b.idx) > 0 {
+		i := b.idx[0]
+		b.idx = b.idx[1:]
+		if len(b.idx) > 0 && b.buf[b.idx[0]].Path == b.buf[i].Path {
 			continue
 		}
-		out = append(out, r)
+		r := b.buf[i]
+		b.buf[i] = Record{}
+		return r, nil
 	}
-	clear(s.buf[len(out):])
-	s.buf = out
+	return Record{}, io.EOF
 }
 
 // Sort ends the adding and returns the records in order. The caller MUST
@@ -141,7 +168,7 @@ func (s *Sorter) Sort() (*Sorted, error) {
 	if s.err != nil {
 		return nil, errors.Join(s.err, removeAll(s.runs))
 	}
-	s.sortBuf()
+	last := s.sortBuf()
 	// Merge the oldest runs first, so that the merged run stays the
 	// oldest and "last added wins" still holds.
 	for len(s.runs)+1 > s.opt.FanIn {
@@ -151,8 +178,8 @@ func (s *Sorter) Sort() (*Sorted, error) {
 		}
 		s.runs = append([]string{name}, s.runs[s.opt.FanIn:]...)
 	}
-	sorted, err := openSorted(s.runs, &sliceStream{recs: s.buf, release: true})
-	s.buf, s.runs = nil, nil
+	sorted, err := openSorted(s.runs, last)
+	s.buf, s.idx, s.runs = nil, nil, nil
 	return sorted, err
 }
 
@@ -163,7 +190,7 @@ func (s *Sorter) Abort() error {
 	defer s.mu.Unlock()
 	s.done = true
 	err := removeAll(s.runs)
-	s.buf, s.runs = nil, nil
+	s.buf, s.idx, s.runs = nil, nil, nil
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -152,6 +153,8 @@ func TestAddInvalid(t *testing.T) {
 		{Path: ""}, {Path: "/a"}, {Path: "a/"}, {Path: "./a"}, {Path: "a//b"},
 		{Path: ".."}, {Path: "../a"}, {Path: "a/../b"}, {Path: "a\x00b"},
 		{Path: "a", Type: maxType + 1},
+		{Path: strings.Repeat("x", maxString+1)},
+		{Path: "l", Type: TypeSymlink, Target: strings.Repeat("x", maxString+1)},
 	} {
 		if err := w.Add(r); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Add(%q, %v) = %v, want ErrInvalid", r.Path, r.Type, err)

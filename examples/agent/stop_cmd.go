@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/efsync/efsync/orchestrate/local"
+)
+
+// stopFlags are the flags of agent stop.
+type stopFlags struct {
+	stateDir string
+	id       string
+}
+
+func newStopFlags(out io.Writer) (*flag.FlagSet, *stopFlags) {
+	f := &stopFlags{}
+	fs := flag.NewFlagSet("stop", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&f.stateDir, "state-dir", "", "the daemon's state directory, `DIR` (default $XDG_STATE_HOME/efsync or ~/.local/state/efsync)")
+	fs.StringVar(&f.id, "id", "", "stop only the backup `ID`; the daemon goes on")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: agent stop [flags]")
+		fmt.Fprintln(w, "\nAsks the daemon of the state directory to stop gracefully, as SIGTERM does:")
+		fmt.Fprintln(w, "its running backup ends within its grace period and is recorded incomplete.")
+		fmt.Fprintln(w, "\nflags:")
+		fs.PrintDefaults()
+	}
+	return fs, f
+}
+
+// stopCmd is agent stop.
+func stopCmd(e *env, args []string) int {
+	var msg bytes.Buffer
+	fs, f := newStopFlags(&msg)
+	if code, done := parseFlags(e, fs, &msg, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "stop: unexpected argument %q\n", fs.Arg(0))
+		return 1
+	}
+	dir, err := stateDir(f.stateDir)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "stop: %v\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	answer, err := local.RequestStop(ctx, socketPath(dir), f.id)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "stop: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(e.stdout, "stop: %s\n", answer)
+	return 0
+}
+
+// stateDir returns dir, or the default state directory: that of the
+// engine's journals.
+func stateDir(dir string) (string, error) {
+	if dir != "" {
+		return filepath.Abs(dir)
+	}
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "efsync"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no state directory: %w; use --state-dir", err)
+	}
+	return filepath.Join(home, ".local", "state", "efsync"), nil
+}
+
+// socketPath returns the path of the daemon's stop socket in dir.
+func socketPath(dir string) string { return filepath.Join(dir, "daemon.sock") }

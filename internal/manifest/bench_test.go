@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -96,4 +97,32 @@ func sampleHeap(peak *uint64) (stop func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// BenchmarkReader reads a manifest of 1M files, as a full verify does.
+func BenchmarkReader(b *testing.B) {
+	const n = 1_000_000
+	name := filepath.Join(b.TempDir(), "manifest")
+	writeScrambled(b, name, n, Options{})
+	b.ResetTimer()
+	for range b.N {
+		r, err := Open(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		recs := 0
+		for ; ; recs++ {
+			if _, err := r.Next(); err != nil {
+				if err != io.EOF {
+					b.Fatal(err)
+				}
+				break
+			}
+		}
+		r.Close()
+		if recs != n {
+			b.Fatalf("read %d records, want %d", recs, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
 }

@@ -35,9 +35,9 @@ type Options struct {
 	// and about 100 KB of buffers. Default 64; at least 2.
 	FanIn int
 	// Level is the gzip level of a Writer's output, 1 to 9. Default 1
-	// (gzip.BestSpeed): higher levels cost several times the CPU for a
-	// few percent, since hashes do not compress. Run files are always
-	// level 1.
+	// (gzip.BestSpeed): on 1M files, level 6 writes 8% fewer bytes (28.5
+	// against 31 per record) in 40% more time, since hashes do not
+	// compress (BenchmarkWriter). Run files are always level 1.
 	Level int
 }
 

@@ -197,7 +197,10 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 		return nil, fmt.Errorf("repository: %w", err)
 	}
 	so.groupsFile = filepath.Join(groupsDir, filepath.Base(tree))
+	ml := newManifestLog(so.NoXattrs)
+	so.onDone = ml.onDone
 	rep, serr := Sync(ctx, b.src, tree, WithOptions(so))
+	var manifestPhase *kpi.Phase
 	if rep != nil {
 		rec.Report = *rep
 	}
@@ -223,9 +226,22 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 				log.Warn("hard-link groups not recorded: the next backup may link a split group back", "err", err)
 			}
 			rec.Suspect = b.suspect(ctx, rec)
+			ph := kpi.Phase{Name: "manifest", Start: time.Now().UTC()}
+			if err := ml.build(ctx, b.repo, final, rec.ID, rec.Parent, so.Workers); err != nil {
+				log.Warn("no manifest: the snapshot can be verified against its source only", "snapshot", rec.ID, "err", err)
+			}
+			ph.Stop = time.Now().UTC()
+			ph.Seconds = ph.Stop.Sub(ph.Start).Seconds()
+			manifestPhase = &ph
 		}
 	}
+	if rec.Snapshot == "" {
+		ml.abort()
+	}
 	rec.Phases = append([]kpi.Phase(nil), rec.Report.Phases...)
+	if manifestPhase != nil {
+		rec.Phases = append(rec.Phases, *manifestPhase)
+	}
 	rec.Stop = time.Now().UTC()
 	if err := b.cat.Put(ctx, *rec); err != nil { // before the prune: the snapshot is whole
 		return rec, errors.Join(serr, err)

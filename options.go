@@ -2,6 +2,7 @@ package efsync
 
 import (
 	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/transfer"
 	"log/slog"
 	"runtime"
 	"time"
@@ -113,6 +114,8 @@ type Options struct {
 	// transfer.Options.RefGroups).
 	groupsFile string
 	refGroups  map[string]bool
+	// and what the copier reports of each entry, for the manifest.
+	onDone func(transfer.Done)
 }
 
 // Option sets one of the Options.

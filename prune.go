@@ -152,6 +152,8 @@ func (p *pruner) delete(ctx context.Context, dir, id string) error {
 	}
 	p.log.Info("pruned", "snapshot", id, "entries", n)
 	os.Remove(filepath.Join(p.repo, repoMeta, "groups", id))
+	os.Remove(manifestPath(p.repo, id))
+	os.Remove(wrotePath(p.repo, id))
 	if r, err := p.cat.Get(ctx, id); err == nil {
 		r.Pruned = time.Now().UTC()
 		return p.cat.Put(ctx, r)

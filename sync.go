@@ -302,6 +302,9 @@ func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, s
 	if o.refGroups != nil {
 		to.RefGroups = func(rel string) bool { return o.refGroups[rel] }
 	}
+	if o.onDone != nil {
+		to.OnDone, to.Hash = o.onDone, true
+	}
 	return transfer.New(ctx, e.src, e.dst, to)
 }
 

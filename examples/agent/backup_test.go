@@ -151,3 +151,50 @@ func TestBackupRestoreCommands(t *testing.T) {
 	}
 	untouched(t, before, f.base)
 }
+
+// TestVerifyCommand verifies a fresh snapshot (exit 0, changed-only,
+// full and against its source), then flips a byte of a file in it, its
+// mtime restored: verify --full exits 2 naming the file, and so does
+// verify --source.
+func TestVerifyCommand(t *testing.T) {
+	f := newSyncFixture(t, testtree.TempDir(t))
+	repo := filepath.Join(f.base, "repo")
+	if code, _, errOut := agent("backup", "-n", "4", f.src, repo); code != 0 {
+		t.Fatalf("backup: exit %d\n%s", code, errOut)
+	}
+	for _, args := range [][]string{{"verify", repo}, {"verify", "--full", repo}, {"verify", "--source", f.src, repo}} {
+		if code, out, errOut := agent(args...); code != 0 {
+			t.Errorf("agent %q: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	id := snapshotNames(t, filepath.Join(repo, efsync.DefaultLabel))[0]
+	snap := filepath.Join(repo, efsync.DefaultLabel, id)
+	var victim string
+	for rel, n := range snapshot(t, snap) {
+		if n.Type == testtree.File && n.Size > 0 && (victim == "" || rel < victim) {
+			victim = rel
+		}
+	}
+	p := filepath.Join(snap, victim)
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 1
+	os.Chmod(p, 0o644)
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(p, st.Mode())
+	os.Chtimes(p, st.ModTime(), st.ModTime())
+	for _, args := range [][]string{{"verify", "--full", repo, id}, {"verify", "--source", f.src, repo, id}} {
+		code, out, _ := agent(args...)
+		if code != 2 || !strings.Contains(out, victim+": content") {
+			t.Errorf("agent %q after a flipped byte in %s: exit %d\n%s", args, victim, code, out)
+		}
+	}
+}

@@ -47,6 +47,7 @@ var commands = []command{
 	{"list", "", snapshotsCmd},
 	{"restore", "copy a snapshot, or a path in it, to a new place", restoreCmd},
 	{"prune", "delete the snapshots a retention policy doesn't keep", pruneCmd},
+	{"verify", "check a snapshot against its manifest, or its source", verifyCmd},
 	{"daemon", "back up on a schedule, each backup within a window", daemonCmd},
 	{"stop", "ask a running daemon to stop gracefully", stopCmd},
 	{"partition", "crawl a tree and print its partitions, like fpart -L", partitionCmd},

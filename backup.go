@@ -206,6 +206,9 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 		so.onDone = ml.onDone
 	}
 	rep, serr := Sync(ctx, b.src, tree, WithOptions(so))
+	// A stop ends the copy, not the record of it nor the manifest: those
+	// run to their end, whatever ctx says; a prune stops with ctx.
+	stopCtx, ctx := ctx, context.WithoutCancel(ctx)
 	var manifestPhase *kpi.Phase
 	if rep != nil {
 		rec.Report = *rep
@@ -250,7 +253,7 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 	}
 	if rec.Snapshot != "" && !o.Keep.keepsAll() {
 		ph := kpi.Phase{Name: "prune", Start: time.Now().UTC()}
-		if perr := b.prune(ctx, rec); perr != nil {
+		if perr := b.prune(stopCtx, rec); perr != nil {
 			log.Warn("prune", "label", o.Label, "err", perr)
 		}
 		ph.Stop = time.Now().UTC()

@@ -33,6 +33,7 @@ type backupFlags struct {
 	maxShrink float64
 	force     bool
 	lockWait  time.Duration
+	stateDir  string
 }
 
 func newBackupFlags(out io.Writer) (*flag.FlagSet, *backupFlags) {
@@ -44,6 +45,7 @@ func newBackupFlags(out io.Writer) (*flag.FlagSet, *backupFlags) {
 	fs.StringVar(&f.label, "label", efsync.DefaultLabel, "the snapshot series, `NAME`: daily, hourly, ...; retention counts each apart")
 	fs.Float64Var(&f.maxShrink, "max-shrink", 0.5, "mark a snapshot suspect, and prune nothing after it, if it has this `FRACTION` fewer entries than the one before")
 	fs.BoolVar(&f.force, "force", false, "prune even after a suspect snapshot")
+	fs.StringVar(&f.stateDir, "state-dir", "", "listen for agent stop in `DIR` (default $XDG_STATE_HOME/efsync or ~/.local/state/efsync)")
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "wait up to `D` for another backup or prune of REPO to end (default: fail at once)")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -78,6 +80,7 @@ func backupCmd(e *env, args []string) int {
 	}
 	o.Logger = f.logger(e.stderr)
 	o.Abort = e.abort
+	defer listenStop(e, f.stateDir, o.Logger)()
 	pr := newProgress(e.stderr, e.term)
 	o.Progress = pr.update
 	rec, err := efsync.Backup(e.ctx, src, repo, efsync.BackupOptions{Options: o, Label: f.label,

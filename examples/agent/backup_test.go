@@ -198,3 +198,43 @@ func TestVerifyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentStopStopsBackup stops a plain agent backup, no daemon, with
+// agent stop while latencyfs holds a write for 2 s: the chunk in flight
+// finishes within the grace period, the backup exits 3, and its record
+// says Incomplete, with no snapshot made.
+func TestAgentStopStopsBackup(t *testing.T) {
+	backing := testtree.TempDir(t)
+	src := filepath.Join(backing, "src")
+	gridTree(t, src, 2, 3)
+	if err := os.Mkdir(filepath.Join(src, "zbig"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "zbig", "big"), make([]byte, 8<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := latencyfs.Start(t, backing, latencyfs.Options{Faults: []latencyfs.Fault{
+		{Op: "write", Path: "repo/daily/.inprogress-*/zbig/.efsync-*", Delay: 2 * time.Second, Times: 1}}})
+	repo, state := m.Dir()+"/repo", t.TempDir()
+	cmd, wait := startAgent(t, "backup", "--state-dir", state, "-n", "1", "--grace", "1m", m.Dir()+"/src", repo)
+	label := filepath.Join(backing, "repo", efsync.DefaultLabel)
+	waitFor(t, 30*time.Second, "big's temporary file", func() bool {
+		dirs, _ := filepath.Glob(filepath.Join(label, ".inprogress-*", "zbig"))
+		return len(dirs) == 1 && len(temps(t, dirs[0])) > 0
+	})
+	_ = cmd
+	code, out, errOut := agent("stop", "--state-dir", state)
+	if code != 0 || !strings.Contains(out, "stopping") {
+		t.Fatalf("agent stop: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out := wait(); code != 3 {
+		t.Fatalf("backup: exit %d, want 3\n%s", code, out)
+	}
+	if done, _ := filepath.Glob(filepath.Join(label, ".inprogress-*", "zbig", "big")); len(done) != 1 {
+		t.Errorf("the chunk in flight did not finish within the grace period: %q", done)
+	}
+	recs, err := efsync.NewFileCatalog(filepath.Join(backing, "repo")).List(context.Background())
+	if err != nil || len(recs) != 1 || recs[0].Status != kpi.StatusIncomplete || recs[0].Snapshot != "" {
+		t.Errorf("catalog: %v %+v", err, recs)
+	}
+}

@@ -34,6 +34,7 @@ type command struct {
 // env is what a command runs with.
 type env struct {
 	ctx            context.Context // done at the first signal: stop gracefully
+	stop           func()          // does what the first signal does
 	abort          <-chan struct{} // closed at the second: stop now
 	stdout, stderr io.Writer
 	term           bool // stderr is a terminal: draw progress on it
@@ -71,7 +72,7 @@ func main() {
 		close(abort)
 	}()
 	_, err := unix.IoctlGetTermios(int(os.Stderr.Fd()), unix.TCGETS)
-	code := run(&env{ctx: ctx, abort: abort, stdout: os.Stdout, stderr: os.Stderr, term: err == nil}, os.Args[1:])
+	code := run(&env{ctx: ctx, stop: cancel, abort: abort, stdout: os.Stdout, stderr: os.Stderr, term: err == nil}, os.Args[1:])
 	os.Exit(code)
 }
 

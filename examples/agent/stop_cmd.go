@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -81,3 +83,32 @@ func stateDir(dir string) (string, error) {
 
 // socketPath returns the path of the daemon's stop socket in dir.
 func socketPath(dir string) string { return filepath.Join(dir, "daemon.sock") }
+
+// listenStop makes agent stop reach this run, as it reaches a daemon: a
+// request on the state directory's socket stops it as the first signal
+// does. Where a daemon holds the socket, or it can't be made, only
+// signals stop the run (a warning says so). The returned func closes the
+// socket.
+func listenStop(e *env, dir string, log *slog.Logger) (closeSocket func()) {
+	dir, err := stateDir(dir)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	var ln net.Listener
+	if err == nil && e.stop != nil {
+		ln, err = local.ListenStop(socketPath(dir))
+	}
+	if err != nil || ln == nil {
+		log.Warn("agent stop can't reach this run; SIGTERM stops it", "err", err)
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
+	go local.ServeStop(ctx, ln, func(id string) (string, error) {
+		if id != "" {
+			return "", fmt.Errorf("this is one backup, not a daemon: stop it without --id")
+		}
+		e.stop()
+		return "stopping", nil
+	})
+	return cancel
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/efsync/efsync/internal/sys"
 	"io"
 	"os"
 	"path"
@@ -61,7 +62,7 @@ func (t *treeRoot) probe(ctx context.Context, rel string, hash, noXattrs bool) (
 		Mtime: st.Mtim.Nano(), Rdev: uint64(st.Rdev)}
 	r := recordOf(&e)
 	if r.Type == manifest.TypeSymlink {
-		target, err := readlinkAt(pfd, name)
+		target, err := sys.ReadlinkAt(pfd, name)
 		if err != nil {
 			return r, err
 		}
@@ -116,20 +117,6 @@ func notThere(rel string, err error) error {
 		return fmt.Errorf("%s: %w", rel, os.ErrNotExist)
 	}
 	return fmt.Errorf("%s: %w", rel, err)
-}
-
-// readlinkAt returns the target of the symlink name in dirfd.
-func readlinkAt(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
 }
 
 // xattrsAt returns the extended attributes of name in dirfd, without

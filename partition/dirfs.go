@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"github.com/efsync/efsync/internal/sys"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,18 +61,7 @@ func (sysFS) statAt(dirfd int, name string, st *unix.Stat_t) error {
 	return unix.Fstatat(dirfd, name, st, unix.AT_SYMLINK_NOFOLLOW)
 }
 
-func (sysFS) readlinkAt(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 4 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
-}
+func (sysFS) readlinkAt(dirfd int, name string) (string, error) { return sys.ReadlinkAt(dirfd, name) }
 
 func (sysFS) close(fd int) error { return unix.Close(fd) }
 

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"github.com/efsync/efsync/internal/sys"
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
 	"golang.org/x/sys/unix"
@@ -15,7 +16,7 @@ func (w *worker) symlink(e *partition.Entry, dfd int, src srcDir, name string, r
 		if err != nil {
 			return sourceErr(e.Path, err)
 		}
-		t, err := readlinkAt(sfd, name)
+		t, err := sys.ReadlinkAt(sfd, name)
 		if err != nil {
 			return sourceErr(e.Path, err)
 		}
@@ -26,7 +27,7 @@ func (w *worker) symlink(e *partition.Entry, dfd int, src srcDir, name string, r
 		return err
 	}
 	if exists && st.Mode&unix.S_IFMT == unix.S_IFLNK {
-		if t, err := readlinkAt(dfd, name); err == nil && t == target {
+		if t, err := sys.ReadlinkAt(dfd, name); err == nil && t == target {
 			return w.metaOnly(e, nil, at{fd: -1, dirfd: dfd, name: name}, &st, r, w.c.settled(e, &st))
 		}
 	}
@@ -86,18 +87,4 @@ func (w *worker) create(e *partition.Entry, x xattrs, dfd int, name string, old 
 		return err
 	}
 	return w.replace(dfd, tmp, name, e.Path, old, exists)
-}
-
-// readlinkAt returns the target of the symlink name in dirfd.
-func readlinkAt(dirfd int, name string) (string, error) {
-	for size := 256; ; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
 }

@@ -66,10 +66,14 @@ func backupCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	src, repo, err := twoPaths(fs.Args())
+	a, err := positional("backup", fs.Args(), 2, "SRC", "REPO")
 	var o efsync.Options
 	if err == nil {
 		o, err = f.options(time.Now())
+	}
+	var src, repo string
+	if err == nil {
+		src, repo = a[0], a[1]
 	}
 	if err == nil && (f.maxShrink <= 0 || f.maxShrink >= 1) {
 		err = fmt.Errorf("--max-shrink %g: want a fraction above 0 and below 1", f.maxShrink)

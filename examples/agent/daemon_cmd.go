@@ -85,10 +85,11 @@ func daemonCmd(e *env, args []string) int {
 // bad input.
 func (f *daemonFlags) config(e *env, args []string) (local.Config, error) {
 	var c local.Config
-	src, repo, err := twoPaths(args)
+	a, err := positional("daemon", args, 2, "SRC", "REPO")
 	if err != nil {
 		return c, err
 	}
+	src, repo := a[0], a[1]
 	if f.schedule == "" {
 		return c, fmt.Errorf("--schedule is required")
 	}

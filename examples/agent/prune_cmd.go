@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/efsync/efsync"
@@ -48,7 +47,11 @@ func pruneCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	repo, err := oneRepo(fs.Args(), "prune")
+	a, err := positional("prune", fs.Args(), 1, "REPO")
+	var repo string
+	if err == nil {
+		repo = a[0]
+	}
 	if err == nil && f.workers < 0 {
 		err = fmt.Errorf("-n %d: want a positive count", f.workers)
 	}
@@ -67,17 +70,4 @@ func pruneCmd(e *env, args []string) int {
 		return exitFor(err)
 	}
 	return 0
-}
-
-// oneRepo returns the one REPO of args, refusing flags after it.
-func oneRepo(args []string, cmd string) (string, error) {
-	for _, a := range args[min(1, len(args)):] {
-		if strings.HasPrefix(a, "-") {
-			return "", fmt.Errorf("flag %s after REPO: flags go before it", a)
-		}
-	}
-	if len(args) != 1 {
-		return "", fmt.Errorf("want REPO, got %d arguments (agent %s -h shows the usage)", len(args), cmd)
-	}
-	return args[0], nil
 }

@@ -42,16 +42,7 @@ func restoreCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	a := fs.Args()
-	var err error
-	for _, x := range a[min(1, len(a)):] {
-		if strings.HasPrefix(x, "-") {
-			err = fmt.Errorf("flag %s after the arguments: flags go before REPO", x)
-		}
-	}
-	if err == nil && len(a) != 3 {
-		err = fmt.Errorf("want REPO, ID[/PATH] and TARGET, got %d arguments (agent restore -h shows the usage)", len(a))
-	}
+	a, err := positional("restore", fs.Args(), 3, "REPO", "ID[/PATH]", "TARGET")
 	var o efsync.Options
 	if err == nil {
 		o, err = f.options(time.Now())

@@ -30,8 +30,10 @@ func snapshotsCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	repo, err := oneRepo(fs.Args(), "snapshots")
+	a, err := positional("snapshots", fs.Args(), 1, "REPO")
+	var repo string
 	if err == nil {
+		repo = a[0]
 		if _, serr := os.Stat(filepath.Join(repo, ".efsync")); serr != nil {
 			err = fmt.Errorf("%s: not a backup repository: %w", repo, serr)
 		}

@@ -100,10 +100,14 @@ func syncCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	src, dst, err := twoPaths(fs.Args())
+	a, err := positional("sync", fs.Args(), 2, "SRC", "DST")
 	var o efsync.Options
 	if err == nil {
 		o, err = f.options(time.Now())
+	}
+	var src, dst string
+	if err == nil {
+		src, dst = a[0], a[1]
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "sync: %v\n", err)
@@ -155,17 +159,4 @@ func listRuns(e *env, stateDir, src, dst string) int {
 		fmt.Fprintln(e.stdout, r)
 	}
 	return 0
-}
-
-// twoPaths returns the SRC and DST of args, refusing flags after them.
-func twoPaths(args []string) (string, string, error) {
-	for _, a := range args[min(1, len(args)):] {
-		if strings.HasPrefix(a, "-") {
-			return "", "", fmt.Errorf("flag %s after the paths: flags go before SRC", a)
-		}
-	}
-	if len(args) != 2 {
-		return "", "", fmt.Errorf("want SRC and DST, got %d paths (agent sync -h shows the usage)", len(args))
-	}
-	return args[0], args[1], nil
 }

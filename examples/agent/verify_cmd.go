@@ -34,16 +34,7 @@ func verifyCmd(e *env, args []string) int {
 	if code, done := parseFlags(e, fs, &msg, args); done {
 		return code
 	}
-	a := fs.Args()
-	var err error
-	for _, x := range a[min(1, len(a)):] {
-		if strings.HasPrefix(x, "-") {
-			err = fmt.Errorf("flag %s after the arguments: flags go before REPO", x)
-		}
-	}
-	if err == nil && (len(a) < 1 || len(a) > 2) {
-		err = fmt.Errorf("want REPO and an optional ID, got %d arguments (agent verify -h shows the usage)", len(a))
-	}
+	a, err := positional("verify", fs.Args(), 1, "REPO", "ID")
 	if err == nil && *workers < 0 {
 		err = fmt.Errorf("-n %d: want a positive count", *workers)
 	}

@@ -3,6 +3,7 @@ module github.com/efsync/efsync
 go 1.26.0
 
 require (
+	github.com/aws/smithy-go v1.28.9
 	github.com/google/go-cmp v0.7.0
 	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/karrick/godirwalk v1.17.0

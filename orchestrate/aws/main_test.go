@@ -97,6 +97,10 @@ func (e *testEnv) createTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create table: %v", err)
 	}
+	w := dynamodb.NewTableExistsWaiter(e.ddb, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 10 * time.Millisecond })
+	if err := w.Wait(t.Context(), &dynamodb.DescribeTableInput{TableName: awssdk.String(e.res.Table)}, 10*time.Second); err != nil {
+		t.Fatalf("create table: %v", err)
+	}
 }
 
 // rawItem returns the item of key as DynamoDB holds it.

@@ -102,16 +102,3 @@ func scheduleAt(at time.Time) string {
 	at = at.UTC()
 	return fmt.Sprintf("cron(%d %d %d %d ? %d)", at.Minute(), at.Hour(), at.Day(), int(at.Month()), at.Year())
 }
-
-// parseScheduleAt returns the time a scheduleAt expression fires at.
-func parseScheduleAt(expr string) (time.Time, error) {
-	var mi, h, d, mo, y int
-	if _, err := fmt.Sscanf(expr, "cron(%d %d %d %d ? %d)", &mi, &h, &d, &mo, &y); err != nil {
-		return time.Time{}, fmt.Errorf("schedule %q: %w", expr, err)
-	}
-	t := time.Date(y, time.Month(mo), d, h, mi, 0, 0, time.UTC)
-	if t.Minute() != mi || t.Hour() != h || t.Day() != d || int(t.Month()) != mo {
-		return time.Time{}, fmt.Errorf("schedule %q: no such time", expr)
-	}
-	return t, nil
-}

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -29,7 +30,15 @@ const cborPrefix = "/service/GraniteServiceVersion20100801/operation/"
 
 // decode reads r as a call of one of the protocols.
 func decode(r *http.Request) (protocol, Call, error) {
-	body, err := io.ReadAll(r.Body)
+	var in io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" { // CloudWatch compresses PutMetricData
+		z, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, Call{}, fmt.Errorf("gzip body: %w", err)
+		}
+		in = z
+	}
+	body, err := io.ReadAll(in)
 	if err != nil {
 		return nil, Call{}, err
 	}

@@ -93,8 +93,8 @@ func TestCatalogRoundTrip(t *testing.T) {
 func TestCatalogReservedWords(t *testing.T) {
 	e := newEnv(t, true)
 	_, err := e.ddb.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{TableName: awssdk.String(e.res.Table),
-		Key:              map[string]ddbtypes.AttributeValue{KeyAttribute: str("x")},
-		UpdateExpression: awssdk.String("SET Status = :s, Size = :n"),
+		Key:                       map[string]ddbtypes.AttributeValue{KeyAttribute: str("x")},
+		UpdateExpression:          awssdk.String("SET Status = :s, Size = :n"),
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":s": str("success"), ":n": num(1)}})
 	if err == nil {
 		t.Fatal("the emulator took reserved words in an expression: this test can't fail")

@@ -1,9 +1,11 @@
 package aws
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/efsync/efsync"
@@ -102,5 +104,18 @@ func TestCompleteLifecycleTwice(t *testing.T) {
 	})
 	if err := f.CompleteLifecycle(t.Context(), "i-0123"); err == nil {
 		t.Error("another ValidationError was taken for success")
+	}
+}
+
+// TestNewValidates: New names every missing resource.
+func TestNewValidates(t *testing.T) {
+	_, err := New(awssdk.Config{}, Resources{Group: "g", TTL: -time.Second})
+	if err == nil {
+		t.Fatal("New took incomplete resources")
+	}
+	for _, name := range []string{"LifecycleHook", "Table", "Bucket", "Topic", "Namespace", "TimerTarget", "AgentPath", "TTL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("the error doesn't name %s: %v", name, err)
+		}
 	}
 }

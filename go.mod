@@ -3,6 +3,7 @@ module github.com/efsync/efsync
 go 1.26.0
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/google/go-cmp v0.7.0
 	github.com/hanwen/go-fuse/v2 v2.12.1
 	github.com/karrick/godirwalk v1.17.0
@@ -12,7 +13,4 @@ require (
 	golang.org/x/sys v0.50.0
 )
 
-require (
-	github.com/aws/aws-lambda-go v1.55.1 // indirect
-	github.com/klauspost/cpuid/v2 v2.2.10 // indirect
-)
+require github.com/klauspost/cpuid/v2 v2.2.10 // indirect

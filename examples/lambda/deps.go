@@ -1,5 +1,3 @@
-//go:build !efsync_aws
-
 package main
 
 import (
@@ -11,8 +9,9 @@ import (
 // SDK's default configuration, and its lifecycle actions.
 //
 // NB: orchestrate/aws is built on branch awsbackends. Until it is merged,
-// this stand-in refuses to run; deps_aws.go (build tag efsync_aws) holds
-// the wiring, and merging is deleting this file and that tag.
+// this stand-in refuses to run. deps_aws.go holds the wiring, tagged
+// ignore so that go mod tidy passes over it; merging is deleting this file
+// and that tag.
 func newDeps(context.Context, Config) (Deps, error) {
 	return Deps{}, errors.New("built without orchestrate/aws (branch awsbackends): the handler has no backends")
 }

@@ -1,4 +1,7 @@
-//go:build efsync_aws
+//go:build ignore
+
+// The wiring of the AWS backends, once orchestrate/aws is merged: delete
+// deps.go and the build tag above.
 
 package main
 

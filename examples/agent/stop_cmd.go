@@ -90,12 +90,15 @@ func socketPath(dir string) string { return filepath.Join(dir, "daemon.sock") }
 // signals stop the run (a warning says so). The returned func closes the
 // socket.
 func listenStop(e *env, dir string, log *slog.Logger) (closeSocket func()) {
+	if e.stop == nil { // nothing could stop the run: an env without signals
+		return func() {}
+	}
 	dir, err := stateDir(dir)
 	if err == nil {
 		err = os.MkdirAll(dir, 0o700)
 	}
 	var ln net.Listener
-	if err == nil && e.stop != nil {
+	if err == nil {
 		ln, err = local.ListenStop(socketPath(dir))
 	}
 	if err != nil || ln == nil {

@@ -1,0 +1,277 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// calledOperations returns the AWS operations efsync's code calls, as
+// IAM actions. For now a list kept by hand; the end-to-end test will
+// return the operations its fakes recorded instead, by changing this one
+// line.
+func calledOperations(*testing.T) []string { return handListedOperations }
+
+// handListedOperations are the operations orchestrate/aws calls, the
+// Lambda's and the agent's together.
+var handListedOperations = []string{
+	"autoscaling:UpdateAutoScalingGroup",   // Fleet; the agent scales in
+	"autoscaling:CompleteLifecycleAction",  // the agent; the Lambda's fallback
+	"dynamodb:GetItem", "dynamodb:PutItem", // Catalog
+	"dynamodb:Scan",                                        // Catalog.List
+	"s3:PutObject",                                         // LogStore
+	"scheduler:CreateSchedule", "scheduler:DeleteSchedule", // Timer
+	"ssm:SendCommand",          // Commander
+	"sns:Publish",              // Notifier
+	"cloudwatch:PutMetricData", // Metrics
+}
+
+// platformActions are the actions that no SDK call of ours makes, but
+// that the platform needs in our name.
+var platformActions = []string{
+	"iam:PassRole",                              // scheduler:CreateSchedule passes the Timer's role
+	"lambda:InvokeFunction",                     // the Timer's role, assumed by EventBridge Scheduler
+	"logs:CreateLogStream", "logs:PutLogEvents", // the Lambda runtime's log
+	"s3:GetObject", // the user data's aws s3 cp of the agent binary
+}
+
+// anyResource are the actions IAM grants on no resource but "*".
+var anyResource = []string{"cloudwatch:PutMetricData"}
+
+// TestTemplate parses template.json and checks that every reference
+// points at a parameter, resource or condition it defines; that IAM
+// grants exactly the actions the code calls (and the platform needs),
+// none with a wildcard, on the stack's own resources; and that the
+// Lambda's environment is a valid Config.
+func TestTemplate(t *testing.T) {
+	tpl := readTemplate(t)
+	for _, err := range checkRefs(tpl) {
+		t.Error(err)
+	}
+	actions, errs := iamActions(tpl)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	want := append(slices.Clone(calledOperations(t)), platformActions...)
+	sort.Strings(want)
+	want = slices.Compact(want)
+	if d := cmp.Diff(want, actions); d != "" {
+		t.Errorf("IAM actions (-want +got):\n%s", d)
+	}
+	fn := tpl.Resources["Function"].Properties
+	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	cfg, err := configFrom(func(k string) string { return tpl.resolve(vars[k]) })
+	if err != nil {
+		t.Errorf("the Lambda's environment: %v", err)
+	}
+	if hook := tpl.Resources["Group"].Properties["LifecycleHookSpecificationList"].([]any)[0].(map[string]any); hook["LifecycleHookName"] != cfg.Resources.LifecycleHook ||
+		hook["HeartbeatTimeout"] != float64(settleTime.Seconds()) {
+		t.Errorf("lifecycle hook %v: want %s, heartbeat %s (settleTime)", hook, cfg.Resources.LifecycleHook, settleTime)
+	}
+	ttl := tpl.Resources["Table"].Properties["TimeToLiveSpecification"].(map[string]any)
+	if ttl["AttributeName"] != "ExpireAt" || ttl["Enabled"] != true {
+		t.Errorf("table TTL %v: want ExpireAt, enabled", ttl)
+	}
+}
+
+// TestTemplateUserData checks the agent's start: both file systems
+// mounted with the seed's NFS options, the binary from the log bucket,
+// and agent run --aws with the Lambda's window.
+func TestTemplateUserData(t *testing.T) {
+	tpl := readTemplate(t)
+	ud := tpl.Resources["LaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(map[string]any)["Fn::Sub"].(string)
+	for _, want := range []string{
+		"nfsvers=4.1,rsize=1048576,wsize=1048576,timeo=600,retrans=2,hard,noresvport",
+		"${SourceEfs}.efs.${AWS::Region}.${AWS::URLSuffix}:/ /mnt/efsync/source",
+		"${DestinationEfs}.efs.${AWS::Region}.${AWS::URLSuffix}:/ /mnt/efsync/backup",
+		"aws s3 cp s3://${LogBucket}/${AgentKey} /usr/local/bin/efsync-agent",
+		"efsync-agent run --aws --table ${Table} --bucket ${LogBucket} --group ${AWS::StackName}-agents --hook efsync-terminate --window ${BackupWindow}m",
+		"--state-dir /var/lib/efsync",
+	} {
+		if !strings.Contains(ud, want) {
+			t.Errorf("user data lacks %q", want)
+		}
+	}
+}
+
+// template is the part of a CloudFormation template the tests read.
+type template struct {
+	Parameters map[string]struct {
+		Type    string `json:"Type"`
+		Default any    `json:"Default"`
+	} `json:"Parameters"`
+	Conditions map[string]any `json:"Conditions"`
+	Resources  map[string]struct {
+		Type       string         `json:"Type"`
+		Condition  string         `json:"Condition"`
+		DependsOn  []string       `json:"DependsOn"`
+		Properties map[string]any `json:"Properties"`
+	} `json:"Resources"`
+	Outputs map[string]any `json:"Outputs"`
+}
+
+func readTemplate(t *testing.T) *template {
+	t.Helper()
+	b, err := os.ReadFile("template.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tpl template
+	if err := json.Unmarshal(b, &tpl); err != nil {
+		t.Fatalf("template.json: %v", err)
+	}
+	if len(tpl.Resources) == 0 || len(tpl.Parameters) == 0 {
+		t.Fatal("template.json: no resources or parameters")
+	}
+	return &tpl
+}
+
+var subVar = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
+
+// checkRefs returns an error for each Ref, Fn::GetAtt, Fn::Sub variable,
+// Condition or DependsOn that names nothing the template defines.
+func checkRefs(tpl *template) []error {
+	var errs []error
+	name := func(n, where string) {
+		_, p := tpl.Parameters[n]
+		_, r := tpl.Resources[n]
+		if !p && !r && !strings.HasPrefix(n, "AWS::") {
+			errs = append(errs, fmt.Errorf("%s: %q is no parameter or resource", where, n))
+		}
+	}
+	resource := func(n, where string) {
+		if _, ok := tpl.Resources[n]; !ok {
+			errs = append(errs, fmt.Errorf("%s: %q is no resource", where, n))
+		}
+	}
+	var walk func(v any, where string)
+	walk = func(v any, where string) {
+		switch v := v.(type) {
+		case []any:
+			for _, x := range v {
+				walk(x, where)
+			}
+		case map[string]any:
+			for k, x := range v {
+				switch k {
+				case "Ref":
+					name(x.(string), where)
+				case "Fn::GetAtt":
+					resource(x.([]any)[0].(string), where)
+				case "Fn::Sub":
+					s, _ := x.(string)
+					for _, m := range subVar.FindAllStringSubmatch(s, -1) {
+						if n, _, attr := strings.Cut(m[1], "."); attr {
+							resource(n, where)
+						} else {
+							name(n, where)
+						}
+					}
+				case "Condition", "Fn::If":
+					c, _ := x.(string)
+					if l, ok := x.([]any); ok {
+						c, _ = l[0].(string)
+					}
+					if _, ok := tpl.Conditions[c]; !ok && c != "" && where != "" {
+						if _, isMap := x.(map[string]any); !isMap {
+							errs = append(errs, fmt.Errorf("%s: condition %q is not defined", where, c))
+						}
+					}
+				}
+				walk(x, where)
+			}
+		}
+	}
+	for n, r := range tpl.Resources {
+		if !strings.HasPrefix(r.Type, "AWS::") {
+			errs = append(errs, fmt.Errorf("resource %s: type %q", n, r.Type))
+		}
+		if _, ok := tpl.Conditions[r.Condition]; r.Condition != "" && !ok {
+			errs = append(errs, fmt.Errorf("resource %s: condition %q is not defined", n, r.Condition))
+		}
+		for _, d := range r.DependsOn {
+			resource(d, "resource "+n+" DependsOn")
+		}
+		walk(r.Properties, "resource "+n)
+	}
+	walk(tpl.Conditions, "conditions")
+	walk(tpl.Outputs, "outputs")
+	return errs
+}
+
+// iamActions returns the actions granted by the template's roles,
+// sorted, and an error for each wildcard action and each grant on "*" of
+// an action that has resources.
+func iamActions(tpl *template) ([]string, []error) {
+	var actions []string
+	var errs []error
+	for n, r := range tpl.Resources {
+		if r.Type != "AWS::IAM::Role" {
+			continue
+		}
+		pols, _ := r.Properties["Policies"].([]any)
+		for _, p := range pols {
+			stmts := p.(map[string]any)["PolicyDocument"].(map[string]any)["Statement"].([]any)
+			for _, s := range stmts {
+				st := s.(map[string]any)
+				acts := strings.Fields(fmt.Sprint(st["Action"]))
+				if l, ok := st["Action"].([]any); ok {
+					acts = nil
+					for _, a := range l {
+						acts = append(acts, a.(string))
+					}
+				}
+				for _, a := range acts {
+					if strings.ContainsAny(a, "*?") {
+						errs = append(errs, fmt.Errorf("role %s: wildcard action %q", n, a))
+					}
+					if st["Resource"] == "*" && !slices.Contains(anyResource, a) {
+						errs = append(errs, fmt.Errorf("role %s: %s on any resource", n, a))
+					}
+					if st["Effect"] != "Allow" {
+						errs = append(errs, fmt.Errorf("role %s: %s: effect %v", n, a, st["Effect"]))
+					}
+				}
+				actions = append(actions, acts...)
+			}
+		}
+	}
+	sort.Strings(actions)
+	return slices.Compact(actions), errs
+}
+
+// resolve returns v as the function would see it: a Ref of a parameter
+// its default, any other reference a placeholder, Fn::Sub with its
+// parameters' defaults.
+func (tpl *template) resolve(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case map[string]any:
+		if r, ok := v["Ref"].(string); ok {
+			if p, ok := tpl.Parameters[r]; ok && p.Default != nil {
+				return fmt.Sprint(p.Default)
+			}
+			return "ref-" + r
+		}
+		if s, ok := v["Fn::Sub"].(string); ok {
+			return subVar.ReplaceAllStringFunc(s, func(m string) string {
+				n := m[2 : len(m)-1]
+				if p, ok := tpl.Parameters[n]; ok && p.Default != nil {
+					return fmt.Sprint(p.Default)
+				}
+				return strings.NewReplacer(":", "-", ".", "-").Replace(n)
+			})
+		}
+	}
+	return "placeholder"
+}

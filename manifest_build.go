@@ -77,8 +77,9 @@ func (m *manifestLog) fill(ctx context.Context, recs, todo, par manifest.Stream,
 	g, gctx := errgroup.WithContext(ctx)
 	for range max(workers, 1) {
 		g.Go(func() error {
+			buf := make([]byte, 1<<20)
 			for j := range jobs {
-				got, err := root.probe(gctx, j.r.Path, j.need&needHash != 0, j.need&needXattrs == 0)
+				got, err := root.probe(gctx, j.r.Path, j.need&needHash != 0, j.need&needXattrs == 0, buf)
 				if err != nil {
 					return fmt.Errorf("manifest: %w", err)
 				}

@@ -41,9 +41,9 @@ func (t *treeRoot) openBeneath(rel string, flags uint64) (int, error) {
 
 // probe returns the record of the entry rel as the tree has it, its
 // xattrs' digest included unless noXattrs, and with hash its content's
-// xxh3-128. It returns an error matching fs.ErrNotExist if rel is not
-// there.
-func (t *treeRoot) probe(ctx context.Context, rel string, hash, noXattrs bool) (manifest.Record, error) {
+// xxh3-128, read through buf (the caller's own: one per goroutine). It
+// returns an error matching fs.ErrNotExist if rel is not there.
+func (t *treeRoot) probe(ctx context.Context, rel string, hash, noXattrs bool, buf []byte) (manifest.Record, error) {
 	dir, name := path.Split(rel)
 	pfd := t.fd
 	if dir != "" {
@@ -76,7 +76,7 @@ func (t *treeRoot) probe(ctx context.Context, rel string, hash, noXattrs bool) (
 		r.Xattrs = manifest.XattrHash(x)
 	}
 	if hash && r.Type == manifest.TypeFile {
-		sum, err := t.hash(ctx, rel)
+		sum, err := t.hash(ctx, rel, buf)
 		if err != nil {
 			return r, err
 		}
@@ -85,8 +85,8 @@ func (t *treeRoot) probe(ctx context.Context, rel string, hash, noXattrs bool) (
 	return r, nil
 }
 
-// hash returns the xxh3-128 of the file rel's content.
-func (t *treeRoot) hash(ctx context.Context, rel string) ([16]byte, error) {
+// hash returns the xxh3-128 of the file rel's content, read through buf.
+func (t *treeRoot) hash(ctx context.Context, rel string, buf []byte) ([16]byte, error) {
 	fd, err := t.openBeneath(rel, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return [16]byte{}, notThere(rel, err)
@@ -94,7 +94,6 @@ func (t *treeRoot) hash(ctx context.Context, rel string) ([16]byte, error) {
 	f := os.NewFile(uintptr(fd), rel)
 	defer f.Close()
 	h := xxh3.New128()
-	buf := make([]byte, 1<<20)
 	for {
 		if err := ctx.Err(); err != nil {
 			return [16]byte{}, err

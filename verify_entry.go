@@ -25,8 +25,9 @@ func (v *verifier) run(ctx context.Context, workers int, feed func(check func(*m
 	g, gctx := errgroup.WithContext(ctx)
 	for range max(workers, 1) {
 		g.Go(func() error {
+			buf := make([]byte, 1<<20)
 			for want := range jobs {
-				if err := v.entry(gctx, &want); err != nil {
+				if err := v.entry(gctx, &want, buf); err != nil {
 					return err
 				}
 			}
@@ -47,10 +48,10 @@ func (v *verifier) run(ctx context.Context, workers int, feed func(check func(*m
 	return g.Wait()
 }
 
-// entry checks one entry against its record want.
-func (v *verifier) entry(ctx context.Context, want *manifest.Record) error {
+// entry checks one entry against its record want, reading through buf.
+func (v *verifier) entry(ctx context.Context, want *manifest.Record, buf []byte) error {
 	v.checked.Add(1)
-	got, err := v.root.probe(ctx, want.Path, want.Type == manifest.TypeFile && want.HasHash, v.noXattrs)
+	got, err := v.root.probe(ctx, want.Path, want.Type == manifest.TypeFile && want.HasHash, v.noXattrs, buf)
 	if errors.Is(err, fs.ErrNotExist) {
 		v.d.add(Difference{Path: want.Path, Kinds: []string{"missing"}})
 		return nil

@@ -55,12 +55,20 @@ func (w *worker) sameHash(ctx context.Context, e *partition.Entry, sfd, dfd int,
 		h   xxh3.Uint128
 		err error
 	}
+	if w.hashBufs[0] == nil {
+		w.hashBufs = [2][]byte{make([]byte, 1<<20), make([]byte, 1<<20)}
+	}
 	dst := make(chan sum, 1)
-	go func() {
-		h, err := hashAt(ctx, dfd, name)
+	hashDst := func() {
+		h, err := hashAt(ctx, dfd, name, w.hashBufs[1])
 		dst <- sum{h, err}
-	}()
-	sh, serr := hashAt(ctx, sfd, name)
+	}
+	if e.Size < 1<<20 {
+		hashDst() // a small file: a goroutine would cost more than it saves
+	} else {
+		go hashDst()
+	}
+	sh, serr := hashAt(ctx, sfd, name, w.hashBufs[0])
 	d := <-dst
 	switch {
 	case errors.Is(serr, errNotRegular):
@@ -76,15 +84,14 @@ func (w *worker) sameHash(ctx context.Context, e *partition.Entry, sfd, dfd int,
 }
 
 // hashAt returns the xxh3-128 of the regular file name in dirfd, opened
-// with O_NOFOLLOW. It stops when ctx is cancelled.
-func hashAt(ctx context.Context, dirfd int, name string) (xxh3.Uint128, error) {
+// with O_NOFOLLOW, read through buf. It stops when ctx is cancelled.
+func hashAt(ctx context.Context, dirfd int, name string, buf []byte) (xxh3.Uint128, error) {
 	fd, err := openRegular(dirfd, name, unix.O_RDONLY)
 	if err != nil {
 		return xxh3.Uint128{}, err
 	}
 	defer unix.Close(fd)
 	h := xxh3.New128()
-	buf := make([]byte, 1<<20)
 	for off := int64(0); ; {
 		if err := ctx.Err(); err != nil {
 			return xxh3.Uint128{}, err

@@ -191,7 +191,8 @@ func (c *Copier) stopping() bool {
 type worker struct {
 	c        *Copier
 	src, dst *chain
-	refs     []*chain // one per Options.LinkDest tree
+	refs     []*chain  // one per Options.LinkDest tree
+	hashBufs [2][]byte // sameHash's, one per side, made at first use
 }
 
 func (c *Copier) newWorker() *worker {

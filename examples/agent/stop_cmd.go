@@ -106,12 +106,16 @@ func listenStop(e *env, dir string, log *slog.Logger) (closeSocket func()) {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(e.ctx))
-	go local.ServeStop(ctx, ln, func(id string) (string, error) {
-		if id != "" {
-			return "", fmt.Errorf("this is one backup, not a daemon: stop it without --id")
-		}
-		e.stop()
-		return "stopping", nil
-	})
-	return cancel
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		local.ServeStop(ctx, ln, func(id string) (string, error) {
+			if id != "" {
+				return "", fmt.Errorf("this is one backup, not a daemon: stop it without --id")
+			}
+			e.stop()
+			return "stopping", nil
+		})
+	}()
+	return func() { cancel(); <-served }
 }

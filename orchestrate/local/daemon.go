@@ -82,7 +82,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		go ServeStop(ctx, ln, func(id string) (string, error) { return d.stopRequest(ctx, stop, id) })
+		served := make(chan struct{})
+		go func() {
+			defer close(served)
+			ServeStop(ctx, ln, func(id string) (string, error) { return d.stopRequest(ctx, stop, id) })
+		}()
+		defer func() { stop(); <-served }() // the stop asked gets its answer
 	}
 	d.recover(ctx)
 	go d.schedule(ctx)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,15 +32,19 @@ func ListenStop(path string) (net.Listener, error) {
 
 // ServeStop answers the stop requests of ln with handle, which gets the
 // id asked for ("" for all) and returns what to answer, until ctx is done;
-// then it closes ln, which removes the socket.
+// then it closes ln, which removes the socket, and returns once every
+// request taken is answered: a process that exits after a stop must not
+// leave its asker without the answer.
 func ServeStop(ctx context.Context, ln net.Listener, handle func(id string) (string, error)) {
 	go func() { <-ctx.Done(); ln.Close() }()
+	var answers sync.WaitGroup
+	defer answers.Wait()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		go serveStop(c, handle)
+		answers.Go(func() { serveStop(c, handle) })
 	}
 }
 

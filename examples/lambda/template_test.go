@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/efsync/efsync/orchestrate/aws"
 )
 
 // calledOperations returns the AWS operations efsync's code calls, as
@@ -22,12 +24,12 @@ func calledOperations(*testing.T) []string { return handListedOperations }
 // handListedOperations are the operations orchestrate/aws calls, the
 // Lambda's and the agent's together.
 var handListedOperations = []string{
-	"autoscaling:UpdateAutoScalingGroup",   // Fleet; the agent scales in
-	"autoscaling:CompleteLifecycleAction",  // the agent; the Lambda's fallback
-	"dynamodb:GetItem", "dynamodb:PutItem", // Catalog
-	"dynamodb:Scan",                                        // Catalog.List
-	"s3:PutObject",                                         // LogStore
-	"scheduler:CreateSchedule", "scheduler:DeleteSchedule", // Timer
+	"autoscaling:UpdateAutoScalingGroup",                                                 // Fleet; the agent scales in
+	"autoscaling:CompleteLifecycleAction",                                                // the agent; the Lambda's fallback
+	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", // Catalog
+	"dynamodb:Scan",                                                                    // Catalog.List
+	"s3:PutObject",                                                                     // LogStore
+	"events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule", // Timer
 	"ssm:SendCommand",          // Commander
 	"sns:Publish",              // Notifier
 	"cloudwatch:PutMetricData", // Metrics
@@ -36,8 +38,6 @@ var handListedOperations = []string{
 // platformActions are the actions that no SDK call of ours makes, but
 // that the platform needs in our name.
 var platformActions = []string{
-	"iam:PassRole",                              // scheduler:CreateSchedule passes the Timer's role
-	"lambda:InvokeFunction",                     // the Timer's role, assumed by EventBridge Scheduler
 	"logs:CreateLogStream", "logs:PutLogEvents", // the Lambda runtime's log
 	"s3:GetObject", // the user data's aws s3 cp of the agent binary
 }
@@ -76,8 +76,12 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("lifecycle hook %v: want %s, heartbeat %s (settleTime)", hook, cfg.Resources.LifecycleHook, settleTime)
 	}
 	ttl := tpl.Resources["Table"].Properties["TimeToLiveSpecification"].(map[string]any)
-	if ttl["AttributeName"] != "ExpireAt" || ttl["Enabled"] != true {
-		t.Errorf("table TTL %v: want ExpireAt, enabled", ttl)
+	if ttl["AttributeName"] != aws.TTLAttribute || ttl["Enabled"] != true {
+		t.Errorf("table TTL %v: want %s, enabled", ttl, aws.TTLAttribute)
+	}
+	key := tpl.Resources["Table"].Properties["KeySchema"].([]any)[0].(map[string]any)
+	if key["AttributeName"] != aws.KeyAttribute {
+		t.Errorf("table key %v: want %s", key, aws.KeyAttribute)
 	}
 }
 

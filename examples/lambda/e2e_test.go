@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,6 +208,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("SIGTERM stops the agent gracefully", w.sigterm)
 	t.Run("a restore request", func(t *testing.T) { w.restore(t, night2) })
 	t.Run("a repeated start delivery", w.repeatedStart)
+	t.Run("a failed run leaves its log", w.failedRun)
 	if t.Failed() {
 		return // the operations of a run cut short are not all the code calls
 	}
@@ -425,6 +427,28 @@ func (w *e2e) repeatedStart(t *testing.T) {
 	first.Status, first.Stop = kpi.StatusFailed, time.Now()
 	if err := other.d.Backends.Catalog.Put(t.Context(), first); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failedRun: a backup whose source is gone fails, and its log is in S3
+// all the same, with its record (the seed's failed runs left none).
+func (w *e2e) failedRun(t *testing.T) {
+	vars := maps.Clone(w.vars)
+	vars["EFSYNC_SOURCE"] = filepath.Join(w.backing, "gone")
+	h := w.h
+	w.h = w.lambda(t, vars)
+	defer func() { w.h = h }()
+	id := w.start(t)
+	_, wait := w.agent(t)
+	if code, out := wait(); code == 0 {
+		t.Fatalf("agent: exit 0 for a missing source\n%s", out)
+	}
+	invoke(t, w.h, readFile(t, "terminate_successful.json"))
+	if rec := w.record(t, id); rec.Status != kpi.StatusFailed || rec.Reason == "" {
+		t.Errorf("record: %q %q, want failed, with the reason", rec.Status, rec.Reason)
+	}
+	if keys, text := w.logs(t, id); !strings.Contains(text, `"by":"agent"`) || !strings.Contains(text, `"status":"failed"`) {
+		t.Errorf("the failed run's log in S3 %q:\n%s", keys, text)
 	}
 }
 

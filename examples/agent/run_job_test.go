@@ -332,3 +332,18 @@ func TestRunFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestStateDirWithoutHome: the SSM stop's agent stop runs as root with no
+// HOME; it must find agent run's socket where the unit's --state-dir puts
+// it, /var/lib/efsync.
+func TestStateDirWithoutHome(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	dir, err := stateDir("")
+	switch {
+	case os.Geteuid() == 0 && (err != nil || dir != systemStateDir):
+		t.Errorf("root without HOME: %q, %v; want %s", dir, err, systemStateDir)
+	case os.Geteuid() != 0 && err == nil:
+		t.Errorf("a user without HOME: %q, want an error", dir)
+	}
+}

@@ -84,7 +84,7 @@ func backupCmd(e *env, args []string) int {
 	}
 	o.Logger = f.logger(e.stderr)
 	o.Abort = e.abort
-	defer listenStop(e, f.stateDir, o.Logger)()
+	defer listenStop(e, f.stateDir, o.Logger, oneRun)()
 	pr := newProgress(e.stderr, e.term)
 	o.Progress = pr.update
 	rec, err := efsync.Backup(e.ctx, src, repo, efsync.BackupOptions{Options: o, Label: f.label,

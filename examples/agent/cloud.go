@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/orchestrate"
+	"github.com/efsync/efsync/orchestrate/aws"
 )
 
 // cloud is what agent run needs of the cloud it runs in: on AWS,
@@ -36,12 +36,36 @@ type cloudConfig struct {
 	TTL                        time.Duration
 }
 
-// newAWSCloud returns the cloud of c on AWS.
-//
-// NB: orchestrate/aws is built on branch awsbackends. Until it is merged,
-// this stand-in refuses to run; cloud_aws.go holds the wiring, tagged
-// ignore so that go mod tidy passes over it: merging is deleting this
-// function and that tag.
-func newAWSCloud(context.Context, cloudConfig) (cloud, error) {
-	return cloud{}, errors.New("built without orchestrate/aws (branch awsbackends): --aws can't run")
+// newAWSCloud returns the cloud of c on AWS: the SDK's configuration of
+// the environment (the instance profile, the instance's region;
+// AWS_ENDPOINT_URL_<SERVICE> if set), the backends of the stack's
+// resources, and this instance's id from its metadata (IMDSv2).
+func newAWSCloud(ctx context.Context, c cloudConfig) (cloud, error) {
+	sdk, err := aws.LoadConfig(ctx)
+	if err != nil {
+		return cloud{}, err
+	}
+	// The agent uses the Catalog, Logs and Fleet only; New wants the
+	// others' names, which no call of the agent's reads.
+	r := aws.Resources{Group: c.Group, LifecycleHook: c.Hook, Table: c.Table, Bucket: c.Bucket, TTL: c.TTL,
+		Topic: "unused", Namespace: "unused", TimerTarget: "unused", AgentPath: "unused"}
+	b, err := aws.New(sdk, r)
+	if err != nil {
+		return cloud{}, err
+	}
+	id, err := aws.InstanceID(ctx, sdk)
+	if err != nil {
+		return cloud{}, err
+	}
+	return cloud{Catalog: b.Catalog, Logs: b.Logs, Fleet: b.Fleet, Lifecycle: fleetLifecycle{b.Fleet.(*aws.Fleet)}, Instance: id}, nil
+}
+
+// fleetLifecycle completes the instance's terminate lifecycle action
+// through the group's Fleet: an error while none is pending (the group
+// has not begun to terminate the instance yet), so that release tries
+// again.
+type fleetLifecycle struct{ f *aws.Fleet }
+
+func (l fleetLifecycle) Complete(ctx context.Context, instance string) error {
+	return l.f.CompletePending(ctx, instance)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/efsync/efsync"
@@ -56,7 +57,8 @@ func runJob(e *env, c cloud, o jobOptions) int {
 	}
 	console := slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})
 	log := slog.New(console)
-	defer listenStop(e, o.StateDir, log)()
+	var mine runningJob
+	defer listenStop(e, o.StateDir, log, mine.accept)()
 	// The job is read, and claimed, even after a signal: so that its
 	// record says it was stopped.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), time.Minute)
@@ -67,6 +69,7 @@ func runJob(e *env, c cloud, o jobOptions) int {
 		return 4
 	}
 	job, ok := pickJob(recs, c.Instance, o.Now(), o.Window)
+	mine.set(job.ID)
 	code := 0
 	if ok {
 		code = o.run(e, c, job, console)
@@ -75,6 +78,30 @@ func runJob(e *env, c cloud, o jobOptions) int {
 	}
 	release(e, c, o, job.ID, log)
 	return code
+}
+
+// runningJob is the id of the job agent run runs, for its stop socket:
+// the SSM stop is agent stop --id ID. It is safe for concurrent use.
+type runningJob struct {
+	mu sync.Mutex
+	id string // "" before the job is picked
+}
+
+func (j *runningJob) set(id string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.id = id
+}
+
+// accept takes a stop request for id: "" (any), or the job's id. Before
+// the job is picked, it takes any: the job then ends stopped.
+func (j *runningJob) accept(id string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if id != "" && j.id != "" && id != j.id {
+		return fmt.Errorf("this agent runs job %s, not %s", j.id, id)
+	}
+	return nil
 }
 
 // run claims job, runs it, and writes its log and its record.

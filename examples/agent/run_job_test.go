@@ -203,8 +203,9 @@ func TestRunFailedFlushes(t *testing.T) {
 	wantFlushOrder(t, f, kpi.StatusFailed)
 }
 
-// TestRunStopped: a job stopped by `agent stop` (the SSM stop's
-// command, on the state directory's socket) as it claims its job, before
+// TestRunStopped: a job stopped by `agent stop --id ID` (the SSM stop's
+// command, on the state directory's socket; another id is refused) as it
+// claims its job, before
 // it could copy, is recorded Incomplete, with exit code 3, flushed and
 // released all the same. SIGTERM does what agent stop does: it is the
 // env's first signal.
@@ -215,8 +216,11 @@ func TestRunStopped(t *testing.T) {
 	f := newFakeCloud(t)
 	id := f.schedule(t, "daily", src, filepath.Join(dir, "repo"))
 	f.onClaim = func() {
-		if code, out, errOut := agent("stop", "--state-dir", f.stateDir); code != 0 {
-			t.Errorf("agent stop: exit %d %s%s", code, out, errOut)
+		if code, _, errOut := agent("stop", "--state-dir", f.stateDir, "--id", "20300101T020000.000Z-0000"); code != 1 || !strings.Contains(errOut, "runs job "+id) {
+			t.Errorf("agent stop --id of another job: exit %d %s", code, errOut)
+		}
+		if code, out, errOut := agent("stop", "--state-dir", f.stateDir, "--id", id); code != 0 {
+			t.Errorf("agent stop --id %s: exit %d %s%s", id, code, out, errOut)
 		}
 	}
 	code, out, rec := f.run(t, t.Context(), id)
@@ -315,8 +319,10 @@ func TestRunFlags(t *testing.T) {
 		{"no window", aws, "--window 0s"},
 		{"an argument", append(slices.Clone(aws), "--window", "3h", "/src"), `unexpected argument "/src"`},
 		{"max duration", append(slices.Clone(aws), "--window", "3h", "--max-duration", "1h"), "--max-duration"},
-		{"without orchestrate/aws", append(slices.Clone(aws), "--window", "3h"), "built without orchestrate/aws"},
+		{"not on EC2", append(slices.Clone(aws), "--window", "3h"), "instance id: "},
 	}
+	t.Setenv("AWS_REGION", "us-east-1") // no region, nor instance id, from this machine's metadata
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := agent(append([]string{"run"}, tt.args...)...)
@@ -324,5 +330,20 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want 1 and one line with %q", code, stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestStateDirWithoutHome: the SSM stop's agent stop runs as root with no
+// HOME; it must find agent run's socket where the unit's --state-dir puts
+// it, /var/lib/efsync.
+func TestStateDirWithoutHome(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	dir, err := stateDir("")
+	switch {
+	case os.Geteuid() == 0 && (err != nil || dir != systemStateDir):
+		t.Errorf("root without HOME: %q, %v; want %s", dir, err, systemStateDir)
+	case os.Geteuid() != 0 && err == nil:
+		t.Errorf("a user without HOME: %q, want an error", dir)
 	}
 }

@@ -65,6 +65,11 @@ func stopCmd(e *env, args []string) int {
 	return 0
 }
 
+// systemStateDir is the state directory of a root without a home: a
+// systemd service's, and an SSM command's (SSM runs commands as root with
+// no HOME), so that the SSM stop's agent stop finds agent run's socket.
+const systemStateDir = "/var/lib/efsync"
+
 // stateDir returns dir, or the default state directory: that of the
 // engine's journals.
 func stateDir(dir string) (string, error) {
@@ -75,6 +80,9 @@ func stateDir(dir string) (string, error) {
 		return filepath.Join(x, "efsync"), nil
 	}
 	home, err := os.UserHomeDir()
+	if err != nil && os.Geteuid() == 0 {
+		return systemStateDir, nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("no state directory: %w; use --state-dir", err)
 	}
@@ -86,10 +94,11 @@ func socketPath(dir string) string { return filepath.Join(dir, "daemon.sock") }
 
 // listenStop makes agent stop reach this run, as it reaches a daemon: a
 // request on the state directory's socket stops it as the first signal
-// does. Where a daemon holds the socket, or it can't be made, only
-// signals stop the run (a warning says so). The returned func closes the
-// socket.
-func listenStop(e *env, dir string, log *slog.Logger) (closeSocket func()) {
+// does, if accept takes its id ("" for any run); else the requester is
+// answered accept's error. Where a daemon holds the socket, or it can't
+// be made, only signals stop the run (a warning says so). The returned
+// func closes the socket.
+func listenStop(e *env, dir string, log *slog.Logger, accept func(id string) error) (closeSocket func()) {
 	if e.stop == nil { // run in-process by a test: nothing to stop
 		return func() {}
 	}
@@ -110,12 +119,21 @@ func listenStop(e *env, dir string, log *slog.Logger) (closeSocket func()) {
 	go func() {
 		defer close(served)
 		local.ServeStop(ctx, ln, func(id string) (string, error) {
-			if id != "" {
-				return "", fmt.Errorf("this is one backup, not a daemon: stop it without --id")
+			if err := accept(id); err != nil {
+				return "", err
 			}
 			e.stop()
 			return "stopping", nil
 		})
 	}()
 	return func() { cancel(); <-served }
+}
+
+// oneRun accepts the stop requests of a run with no id of its own: those
+// without --id.
+func oneRun(id string) error {
+	if id != "" {
+		return fmt.Errorf("this is one backup, not a daemon: stop it without --id")
+	}
+	return nil
 }

@@ -34,6 +34,10 @@ type Resources struct {
 	TimerTarget, TimerRole string
 	AgentPath              string
 	TTL                    time.Duration
+	// RulePrefix starts the names of the Timer's rules
+	// (EFSYNC_RULE_PREFIX, default "efsync-"): the template grants the
+	// function rule/<prefix>* only.
+	RulePrefix string
 }
 
 // Defaults of the optional variables.
@@ -59,7 +63,7 @@ func configFrom(getenv func(string) string) (Config, error) {
 	r := Resources{Group: need("EFSYNC_GROUP"), LifecycleHook: need("EFSYNC_HOOK"),
 		Table: need("EFSYNC_TABLE"), Bucket: need("EFSYNC_BUCKET"), Topic: need("EFSYNC_TOPIC"),
 		TimerTarget: need("EFSYNC_TIMER_TARGET"), TimerRole: getenv("EFSYNC_TIMER_ROLE"),
-		Namespace: getenv("EFSYNC_NAMESPACE"), AgentPath: getenv("EFSYNC_AGENT_PATH")}
+		Namespace: getenv("EFSYNC_NAMESPACE"), AgentPath: getenv("EFSYNC_AGENT_PATH"), RulePrefix: getenv("EFSYNC_RULE_PREFIX")}
 	p := orchestrate.Plan{Label: getenv("EFSYNC_LABEL"), Source: need("EFSYNC_SOURCE"), Repo: need("EFSYNC_REPO")}
 	window := need("EFSYNC_WINDOW")
 	if len(missing) > 0 {

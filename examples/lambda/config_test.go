@@ -11,7 +11,7 @@ var goodEnv = map[string]string{
 	"EFSYNC_GROUP": "efsync-agents", "EFSYNC_HOOK": "efsync-terminate", "EFSYNC_TABLE": "efsync-backups",
 	"EFSYNC_BUCKET": "efsync-logs", "EFSYNC_TOPIC": "arn:aws:sns:eu-west-1:123456789012:efsync",
 	"EFSYNC_TIMER_TARGET": "arn:aws:lambda:eu-west-1:123456789012:function:efsync-orchestrator",
-	"EFSYNC_TIMER_ROLE":   "arn:aws:iam::123456789012:role/efsync-timer",
+	"EFSYNC_RULE_PREFIX":  "efsync-window-",
 	"EFSYNC_SOURCE":       "/mnt/efsync/source", "EFSYNC_REPO": "/mnt/efsync/backup", "EFSYNC_WINDOW": "3h",
 	"EFSYNC_KEEP": "7",
 }

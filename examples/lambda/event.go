@@ -32,7 +32,7 @@ type request interface{ kind() string }
 type startReq struct{ At time.Time }
 
 // windowEndReq is the Timer's event: the window of backup ID ends. Its
-// payload, {"windowEnd":"ID"}, holds the id alone: the job's state is in
+// payload, {"efsyncWindowEnd":"ID"}, holds the id alone: the job's state is in
 // the Catalog.
 type windowEndReq struct{ ID string }
 
@@ -65,7 +65,7 @@ func (restoreReq) kind() string     { return "restore" }
 // Timer's and a restore request, sent by the Timer's target Input and by
 // `aws lambda invoke`.
 type direct struct {
-	WindowEnd *string     `json:"windowEnd"`
+	WindowEnd *string     `json:"efsyncWindowEnd"`
 	Restore   *restoreReq `json:"restore"`
 }
 
@@ -96,7 +96,7 @@ func decode(raw []byte) (request, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("event: want an EventBridge event, {\"windowEnd\":ID} or {\"restore\":{...}}: %w", err)
+		return nil, fmt.Errorf("event: want an EventBridge event, {\"efsyncWindowEnd\":ID} or {\"restore\":{...}}: %w", err)
 	}
 	switch {
 	case d.WindowEnd != nil && d.Restore != nil:
@@ -109,7 +109,7 @@ func decode(raw []byte) (request, error) {
 	case d.Restore != nil:
 		return d.Restore.validate()
 	}
-	return nil, errors.New("event: want an EventBridge event, {\"windowEnd\":ID} or {\"restore\":{...}}")
+	return nil, errors.New("event: want an EventBridge event, {\"efsyncWindowEnd\":ID} or {\"restore\":{...}}")
 }
 
 // decodeEventBridge decodes the schedule's event and the group's.

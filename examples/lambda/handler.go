@@ -13,6 +13,7 @@ import (
 
 	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/orchestrate"
+	"github.com/efsync/efsync/orchestrate/aws"
 )
 
 // Lifecycle completes the terminate lifecycle actions of the group's
@@ -91,7 +92,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Result, 
 	res := Result{Event: req.kind()}
 	switch r := req.(type) {
 	case startReq:
-		res.IDs, err = h.start(ctx, r.At)
+		res.IDs, res.Note, err = h.start(ctx, r.At)
 	case windowEndReq:
 		res.IDs, err = []string{r.ID}, h.handle(ctx, nil, orchestrate.WindowEnd{ID: r.ID})
 	case terminatingReq:
@@ -130,13 +131,26 @@ func (h *Handler) handle(ctx context.Context, recs map[string]efsync.Record, ev 
 }
 
 // start starts the backup scheduled at at, unless a job still runs:
-// first it ends the jobs whose worker must be dead.
-func (h *Handler) start(ctx context.Context, at time.Time) ([]string, error) {
+// first it ends the jobs whose worker must be dead. A start whose slot
+// (label and time) a backup holds already is a second delivery of one
+// event (EventBridge delivers at least once; Lambda retries): it is
+// handled, by the first, so it succeeds without a retry.
+func (h *Handler) start(ctx context.Context, at time.Time) ([]string, string, error) {
+	recs, err := h.records(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if id := slotHolder(values(recs), h.cfg.Plan.Label, at); id != "" {
+		return []string{id}, "started already: a repeated event", nil
+	}
 	if err := h.idle(ctx); err != nil {
-		return nil, fmt.Errorf("start the backup of %s: %w", at.UTC().Format(time.RFC3339), err)
+		return nil, "", fmt.Errorf("start the backup of %s: %w", at.UTC().Format(time.RFC3339), err)
 	}
 	id, err := h.backup.Handle(ctx, orchestrate.ScheduleStart{At: at})
-	return []string{id}, err
+	if errors.Is(err, aws.ErrClaimed) { // a concurrent delivery of this event won
+		return nil, "started already: a repeated event", nil
+	}
+	return []string{id}, "", err
 }
 
 // idle returns an error if a job runs; it ends those that are stale.

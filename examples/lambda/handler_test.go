@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/orchestrate"
+	"github.com/efsync/efsync/orchestrate/aws"
 	"github.com/efsync/efsync/orchestrate/orchestratetest"
 	"github.com/google/go-cmp/cmp"
 )
@@ -196,7 +198,7 @@ func TestNightHitsWindow(t *testing.T) {
 	}
 	w.agent(t, id, "") // claims its job
 	w.now = time.Date(2030, 3, 1, 4, 45, 0, 0, time.UTC)
-	if _, err := w.invoke(t, `{"windowEnd":"`+id+`"}`); err != nil {
+	if _, err := w.invoke(t, `{"efsyncWindowEnd":"`+id+`"}`); err != nil {
 		t.Fatal(err)
 	}
 	wantCalls(t, "window end", w.c.take(), "Fleet.Stop "+id)
@@ -297,6 +299,50 @@ func TestOtherGroup(t *testing.T) {
 	wantCalls(t, "other group", w.c.take())
 }
 
+// TestRepeatedStart: EventBridge delivers a scheduled event at least
+// once, and Lambda retries a failed invocation. A second delivery finds
+// its slot's backup and succeeds, without a second backup nor an error
+// (which Lambda would retry); so does one that loses the race for the
+// slot to a concurrent delivery: orchestrate/aws's Catalog refuses its
+// record with ErrClaimed.
+func TestRepeatedStart(t *testing.T) {
+	w := newWorld(t)
+	first, err := w.invoke(t, "scheduled.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.agent(t, first.IDs[0], "")
+	w.now = w.now.Add(time.Minute)
+	res, err := w.invoke(t, "scheduled.json")
+	if err != nil || !slices.Equal(res.IDs, first.IDs) || !strings.Contains(res.Note, "started already") {
+		t.Errorf("repeated start: %+v, %v; want a success about %v", res, err, first.IDs)
+	}
+	if len(w.c.jobs) != 1 {
+		t.Errorf("Fleet.Start got %d jobs, want 1", len(w.c.jobs))
+	}
+
+	w = newWorld(t)
+	w.h.d.Backends.Catalog = claimedCatalog{w.cat}
+	if w.h.backup, err = w.h.orchestrator(w.h.cfg.Plan); err != nil {
+		t.Fatal(err)
+	}
+	res, err = w.invoke(t, "scheduled.json")
+	if err != nil || !strings.Contains(res.Note, "started already") || len(w.c.jobs) != 0 {
+		t.Errorf("start that lost its slot: %+v, %v, jobs %v; want a success that starts nothing", res, err, w.c.jobs)
+	}
+}
+
+// claimedCatalog refuses every new running record, as orchestrate/aws's
+// Catalog does one whose slot another record holds.
+type claimedCatalog struct{ *orchestratetest.MemCatalog }
+
+func (c claimedCatalog) Put(ctx context.Context, r efsync.Record) error {
+	if r.Status == "" {
+		return fmt.Errorf("catalog: put %s: %w", r.ID, aws.ErrClaimed)
+	}
+	return c.MemCatalog.Put(ctx, r)
+}
+
 // TestStartWhileRunning refuses a start while a job runs within its
 // window, and buries one an hour past its window first.
 func TestStartWhileRunning(t *testing.T) {
@@ -305,7 +351,7 @@ func TestStartWhileRunning(t *testing.T) {
 	id := res.IDs[0]
 	w.agent(t, id, "")
 	w.now = w.now.Add(2 * time.Hour)
-	if _, err := w.invoke(t, "scheduled.json"); err == nil || !strings.Contains(err.Error(), "job "+id+" still runs") {
+	if _, err := w.invoke(t, strings.Replace(readFile(t, "scheduled.json"), "T02:00", "T04:00", 1)); err == nil || !strings.Contains(err.Error(), "job "+id+" still runs") {
 		t.Errorf("second start: %v, want refused", err)
 	}
 	w.now = w.now.Add(24 * time.Hour)

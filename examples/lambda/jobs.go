@@ -103,3 +103,14 @@ func ids(recs []efsync.Record, keep func(efsync.Record) bool) []string {
 	}
 	return out
 }
+
+// slotHolder returns the id of the backup of label scheduled at at, or
+// "": the one a repeated start event finds. It is a pure function.
+func slotHolder(recs []efsync.Record, label string, at time.Time) string {
+	for _, r := range recs {
+		if r.Label == label && r.Start.Equal(at) {
+			return r.ID
+		}
+	}
+	return ""
+}

@@ -4,7 +4,7 @@
 // orchestrate.Orchestrator over the AWS backends (orchestrate/aws):
 //
 //	schedule's "Scheduled Event"            -> ScheduleStart{At: its time}
-//	the Timer's {"windowEnd":ID}            -> WindowEnd{ID}: the group to 0
+//	the Timer's {"efsyncWindowEnd":ID}      -> WindowEnd{ID}: the group to 0
 //	"EC2 Instance-terminate Lifecycle Action" -> StopRequested: the SSM stop
 //	"EC2 Instance Terminate Successful"     -> AgentGone: metrics, notice
 //	{"restore":{"id","path","target"}}      -> a restore job for an agent

@@ -19,6 +19,11 @@ var ErrStale = errors.New("the stored record is further on")
 // start a backup, and may treat the event as handled.
 var ErrClaimed = errors.New("another backup holds this schedule slot")
 
+// ErrNoPendingAction is returned, wrapped, by Fleet.CompletePending for
+// an instance with no terminate lifecycle action pending: not
+// terminating yet, or its action completed or timed out already.
+var ErrNoPendingAction = errors.New("no lifecycle action pending")
+
 // apiCode returns the error code of an AWS API error in err's chain, or
 // "".
 func apiCode(err error) string {

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -60,16 +61,31 @@ func (f *Fleet) scale(ctx context.Context, n int32) error {
 // it twice is harmless: the second finds no action pending, which is
 // success.
 func (f *Fleet) CompleteLifecycle(ctx context.Context, instance string) error {
+	err := f.CompletePending(ctx, instance)
+	if errors.Is(err, ErrNoPendingAction) {
+		return nil
+	}
+	return err
+}
+
+// CompletePending is CompleteLifecycle, but returns an error matching
+// ErrNoPendingAction when instance has no action pending: for the agent,
+// which finishing early scales its group in and must then wait for its
+// instance's action to be pending before it completes it.
+func (f *Fleet) CompletePending(ctx context.Context, instance string) error {
 	_, err := f.client.CompleteLifecycleAction(ctx, &autoscaling.CompleteLifecycleActionInput{
 		AutoScalingGroupName:  awssdk.String(f.group),
 		LifecycleHookName:     awssdk.String(f.hook),
 		InstanceId:            awssdk.String(instance),
 		LifecycleActionResult: awssdk.String("CONTINUE"),
 	})
-	if err != nil && !noPendingAction(err) {
-		return fmt.Errorf("complete the lifecycle action of %s: %w", instance, err)
+	switch {
+	case err == nil:
+		return nil
+	case noPendingAction(err):
+		return fmt.Errorf("complete the lifecycle action of %s: %w", instance, ErrNoPendingAction)
 	}
-	return nil
+	return fmt.Errorf("complete the lifecycle action of %s: %w", instance, err)
 }
 
 // noPendingAction reports whether err is Auto Scaling's answer to a

@@ -1,6 +1,7 @@
 package aws
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,9 @@ func TestCompleteLifecycleTwice(t *testing.T) {
 		"InstanceId": "i-0123", "LifecycleActionResult": "CONTINUE"}
 	if d := cmp.Diff(want, calls[0].Params); d != "" {
 		t.Errorf("params (-want +got):\n%s", d)
+	}
+	if err := f.CompletePending(t.Context(), "i-0123"); !errors.Is(err, ErrNoPendingAction) {
+		t.Errorf("CompletePending of a completed action: %v, want ErrNoPendingAction", err)
 	}
 	e.fake.Handle("autoscaling:CompleteLifecycleAction", func(awsfake.Call) (any, *awsfake.APIError) {
 		return nil, &awsfake.APIError{Status: 400, Code: "ValidationError", Message: "AutoScalingGroup name not found"}

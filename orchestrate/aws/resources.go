@@ -74,7 +74,8 @@ func (r *Resources) validate() error {
 }
 
 // Endpoints are the URLs of the services, to use emulators or VPC
-// endpoints instead of AWS's; "" keeps the SDK's.
+// endpoints instead of AWS's; "" keeps the SDK's, which the environment
+// may set (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>).
 type Endpoints struct {
 	AutoScaling, CloudWatch, DynamoDB, EventBridge, S3, SNS, SSM string
 }
@@ -113,43 +114,45 @@ func NewWithOptions(cfg awssdk.Config, r Resources, opts Options) (orchestrate.B
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	ep := opts.Endpoints
-	cat := NewCatalog(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(ep.DynamoDB) }),
+	cat := NewCatalog(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = endpoint(ep.DynamoDB, o.BaseEndpoint) }),
 		r.Table, CatalogOptions{TTL: r.TTL, Now: opts.Now})
 	return orchestrate.Backends{
 		Fleet: &Fleet{
-			client: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) { o.BaseEndpoint = endpoint(ep.AutoScaling) }),
+			client: autoscaling.NewFromConfig(cfg, func(o *autoscaling.Options) { o.BaseEndpoint = endpoint(ep.AutoScaling, o.BaseEndpoint) }),
 			cat:    cat, group: r.Group, hook: r.LifecycleHook, capacity: r.Capacity,
 		},
 		Timer: &Timer{
-			client: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(ep.EventBridge) }),
+			client: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = endpoint(ep.EventBridge, o.BaseEndpoint) }),
 			prefix: r.RulePrefix, target: r.TimerTarget, role: r.TimerRole,
 		},
 		Commander: &Commander{
-			client: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint(ep.SSM) }),
+			client: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint(ep.SSM, o.BaseEndpoint) }),
 			group:  r.Group, agent: r.AgentPath,
 		},
 		Catalog: cat,
 		Logs: &Logs{
 			client: s3.NewFromConfig(cfg, func(o *s3.Options) {
-				o.BaseEndpoint, o.UsePathStyle = endpoint(ep.S3), opts.S3PathStyle
+				o.BaseEndpoint, o.UsePathStyle = endpoint(ep.S3, o.BaseEndpoint), o.UsePathStyle || opts.S3PathStyle
 			}),
 			bucket: r.Bucket, label: r.Label, now: opts.Now,
 		},
 		Notifier: &Notifier{
-			client: sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = endpoint(ep.SNS) }),
+			client: sns.NewFromConfig(cfg, func(o *sns.Options) { o.BaseEndpoint = endpoint(ep.SNS, o.BaseEndpoint) }),
 			topic:  r.Topic,
 		},
 		Metrics: &Metrics{
-			client:    cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = endpoint(ep.CloudWatch) }),
+			client:    cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.BaseEndpoint = endpoint(ep.CloudWatch, o.BaseEndpoint) }),
 			namespace: r.Namespace,
 		},
 	}, nil
 }
 
-// endpoint returns url as a client's BaseEndpoint, nil for "".
-func endpoint(url string) *string {
+// endpoint returns url as a client's BaseEndpoint; for "", cur, the one
+// the SDK's configuration gave (AWS_ENDPOINT_URL_DYNAMODB and the like),
+// if any.
+func endpoint(url string, cur *string) *string {
 	if url == "" {
-		return nil
+		return cur
 	}
 	return awssdk.String(url)
 }

@@ -262,52 +262,6 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	return p.failed, j.event("finished")
 }
 
-// filter is the crawl's filter: the user's excludes, and the state.
-func (e *engine) filter() partition.Filter {
-	f := partition.Filter{Exclude: e.o.Excludes}
-	if e.skipSrc != "" && e.skipSrc != "." {
-		f.ExcludePaths = []string{e.skipSrc}
-	}
-	return f
-}
-
-// copier returns a Copier from src to dst with the run's options.
-func (e *engine) copier(ctx context.Context, counters *kpi.Counters, del bool, skips func(string) bool) (*transfer.Copier, error) {
-	o := e.o
-	protect := func(rel string) bool {
-		return skips(rel) || (e.stateRel != "" && (rel == e.stateRel || strings.HasPrefix(e.stateRel, rel+"/") ||
-			strings.HasPrefix(rel, e.stateRel+"/")))
-	}
-	var before func(int64) error
-	if o.MaxDelete > 0 || o.MaxDeletePercent > 0 {
-		before = func(n int64) error {
-			return deleteLimit(n, counters.Report().Scanned.Total(), o.MaxDelete, o.MaxDeletePercent)
-		}
-	}
-	to := transfer.Options{Workers: o.Workers, Delete: del,
-		DryRun: o.DryRun, Itemize: o.Itemize, NoXattrs: o.NoXattrs, Settled: e.settled,
-		LinkDest: o.LinkDest, Reporter: counters, Logger: o.Logger,
-		Protect: protect, BeforeDelete: before}
-	to.Checksum, to.InPlace = o.Checksum, o.InPlace
-	to.HugeMin, to.HugeWorkers, to.HugePiece = o.HugeMin, o.HugeWorkers, o.HugePiece
-	if e.partial != nil {
-		to.Partial = e.partial
-	}
-	if e.dirty != nil {
-		to.Dirty, to.Clean = e.dirty.dirty, e.dirty.clean
-	}
-	if len(e.recheck) > 0 {
-		to.Recheck = func(rel string) bool { return e.recheck[rel] }
-	}
-	if o.refGroups != nil {
-		to.RefGroups = func(rel string) bool { return o.refGroups[rel] }
-	}
-	if o.onDone != nil {
-		to.OnDone, to.Hash = o.onDone, true
-	}
-	return transfer.New(ctx, e.src, e.dst, to)
-}
-
 // vanishedOnly passes the crawl's vanished entries to kpi but not its
 // errors: those arrive at the copier as error entries, which books them.
 type vanishedOnly struct{ c *kpi.Counters }

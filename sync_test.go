@@ -4,31 +4,20 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/efsync/efsync/internal/testenv"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
 )
 
+// exactCopy fails t unless dst is an exact copy of src (see
+// testtree.RequireExact).
 func exactCopy(t *testing.T, src, dst string) {
 	t.Helper()
-	diffs, err := testtree.Compare(context.Background(), src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("comparator: %s", d)
-	}
-	out, err := exec.Command(testenv.Tool(t, "rsync"), "-aHX", "--numeric-ids", "-c", "--modify-window=-1",
-		"-n", "--delete", "-i", src+"/", dst+"/").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "" {
-		t.Errorf("rsync oracle: %v\n%s", err, out)
-	}
+	testtree.RequireExact(t, src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
 }
 
 func TestSyncMirrors(t *testing.T) {

@@ -2,12 +2,8 @@ package transfer
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
-	"github.com/efsync/efsync/internal/testenv"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
@@ -53,23 +49,5 @@ func syncTrees(t testing.TB, src, dst string, opt Options) (kpi.Report, []string
 // by rsync's checksumming, nanosecond dry run.
 func exact(t *testing.T, src, dst string, opt testtree.CompareOptions) {
 	t.Helper()
-	diffs, err := testtree.Compare(context.Background(), src, dst, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("comparator: %s", d)
-	}
-	rsync := testenv.Tool(t, "rsync")
-	args := []string{"-aHAX", "--numeric-ids", "-c", "--modify-window=-1", "-n", "--delete", "-i", src + "/", dst + "/"}
-	if os.Geteuid() != 0 {
-		args[0] = "-aHX" // ACLs of other users can't be read back as non-root
-	}
-	out, err := exec.Command(rsync, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("rsync oracle: %v\n%s", err, out)
-	}
-	if s := strings.TrimSpace(string(out)); s != "" {
-		t.Errorf("rsync oracle lists differences:\n%s", s)
-	}
+	testtree.RequireExact(t, src, dst, opt)
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/efsync/efsync/internal/testenv"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/transfer"
@@ -58,18 +57,7 @@ func report(t *testing.T, out string) kpi.Report {
 // and by rsync, and holds no temporary file.
 func exactCopy(t *testing.T, src, dst string) {
 	t.Helper()
-	diffs, err := testtree.Compare(context.Background(), src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range diffs {
-		t.Errorf("comparator: %s", d)
-	}
-	out, err := exec.Command(testenv.Tool(t, "rsync"), "-aHX", "--numeric-ids", "-c", "--modify-window=-1",
-		"-n", "--delete", "-i", src+"/", dst+"/").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "" {
-		t.Errorf("rsync oracle: %v\n%s", err, out)
-	}
+	testtree.RequireExact(t, src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
 	if tmp := temps(t, dst); len(tmp) > 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}

@@ -127,3 +127,10 @@ func (d *delivery) Done(ctx context.Context) error {
 	_, err := d.q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &d.q.tasks, ReceiptHandle: &d.receipt})
 	return err
 }
+
+// OpenQueue returns the Queue of the tasks queue url, and its completions
+// queue DoneURL(url), with a client of cfg (its endpoint from
+// AWS_ENDPOINT_URL_SQS, if set).
+func OpenQueue(cfg awssdk.Config, url string) *Queue {
+	return NewQueue(sqs.NewFromConfig(cfg), url, DoneURL(url))
+}

@@ -41,7 +41,8 @@ func (c *Copier) Prepare(ctx context.Context, ch *partition.Chunk) ([]string, er
 			}
 		}
 		if e.IsDir() && e.Err == nil {
-			c.dirs.dirty(e.Path) // the workers write in it: Finish sets its metadata
+			c.dirs.dirty(e.Path)  // the workers write in it: Finish sets its metadata,
+			c.dirs.unlist(e.Path) // and the delete pass lists it as they left it
 		}
 	}
 	return r.Failed, ctx.Err()

@@ -195,3 +195,16 @@ func (q *SQSState) change(c Call) (any, *APIError) {
 	fq.msgs[i].hidden = time.Now().Add(time.Duration(num(c, "VisibilityTimeout", 0) * float64(time.Second)))
 	return nil, nil
 }
+
+// CreateQueue makes the queue name, whose messages stay hidden for
+// visibility once received, and returns its URL: for tests whose SQS
+// clients run in other processes.
+func (q *SQSState) CreateQueue(name string, visibility time.Duration) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	url := q.url + "/000000000000/" + name
+	if q.queues[url] == nil {
+		q.queues[url] = &fakeQueue{visibility: visibility}
+	}
+	return url
+}

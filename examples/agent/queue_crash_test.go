@@ -20,10 +20,16 @@ import (
 // completions queue, and points the agents this test starts at it.
 func sqsEnv(t *testing.T, visibility time.Duration) (*awsfake.SQSState, string) {
 	t.Helper()
+	return sqsEnvTB(t, visibility, "tasks")
+}
+
+// sqsEnvTB is sqsEnv for benchmarks too, with a queue of that name.
+func sqsEnvTB(t testing.TB, visibility time.Duration, name string) (*awsfake.SQSState, string) {
+	t.Helper()
 	fake := awsfake.Start(t)
 	state := fake.SQS()
-	url := state.CreateQueue("tasks", visibility)
-	state.CreateQueue("tasks-done", visibility)
+	url := state.CreateQueue(name, visibility)
+	state.CreateQueue(name+"-done", visibility)
 	t.Setenv("AWS_ENDPOINT_URL_SQS", fake.URL)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")

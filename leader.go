@@ -167,6 +167,7 @@ func (l *leader) ended(c Completion) bool {
 	if len(failed) > 0 {
 		part.Status, part.Error = kpi.StatusPartial, failed[len(failed)-1]+": failed"
 	}
+	l.counters.AddWork(c.Files, c.Bytes)
 	l.counters.AddPartition(part)
 	return true
 }

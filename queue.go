@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/efsync/efsync/kpi"
 )
 
 // Queue carries a run's chunks from the leader, the Sync that crawls, to
@@ -66,6 +68,10 @@ type Completion struct {
 	Attempt int      `json:"attempt"` // the Delivery's
 	Worker  string   `json:"worker,omitempty"`
 	Failed  [][]byte `json:"failed,omitempty"` // paths, as in Task
+	// Files and Bytes are what the worker's copy of the chunk counted:
+	// the leader adds those of each chunk's first completion to its own.
+	Files kpi.FileCounts `json:"files"`
+	Bytes kpi.ByteCounts `json:"bytes"`
 }
 
 // maxInline is the largest encoded task sent whole; larger ones refer to

@@ -84,6 +84,10 @@ func TestQueueLeaderAndWorkers(t *testing.T) {
 	}
 	exactCopy(t, src, dst)
 	checkPartitions(t, rep, q.published.Load())
+	f := rep.Files
+	if booked := f.Created + f.Updated + f.HardLinked + f.Unchanged + f.MetadataOnly + f.Failed + f.Skipped; booked != rep.Scanned.Total() {
+		t.Errorf("%d entries booked (%+v), %d scanned: want each once", booked, f, rep.Scanned.Total())
+	}
 
 	if _, err := testtree.Mutate(src, testtree.MutateOptions{Seed: 2, Percent: 20}); err != nil {
 		t.Fatal(err)

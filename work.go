@@ -15,8 +15,8 @@ import (
 
 // Work is a worker of runs that leaders share through q (fpsync -w): it
 // receives a task, takes its entries as they are now in the source
-// (partition.Restat, with the directories that hold them), copies them
-// from the task's Src to its Dst, extending the task's visibility every
+// (partition.Restat), copies them from the task's Src to its Dst (but the
+// directories, which the leader makes and counts), extending the task's visibility every
 // Options.Heartbeat while it works, then marks the task done and reports
 // its completion. It neither deletes nor sets directories' metadata: the
 // leader does, once every chunk is done. A copy is idempotent, so a task
@@ -65,7 +65,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go heartbeat(wctx, d, o.Heartbeat, log)
-	failed, err := copyTask(wctx, t, rels, o)
+	failed, rep, err := copyTask(wctx, t, rels, o)
 	if err != nil {
 		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
 	}
@@ -73,7 +73,8 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
 	if err := d.Done(ctx); err != nil && !errors.Is(err, ErrStaleDelivery) {
 		return fmt.Errorf("ack chunk %d: %w", t.Chunk, err)
 	}
-	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed)}
+	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
+		Files: rep.Files, Bytes: rep.Bytes}
 	log.Debug("chunk copied", "failed", len(failed))
 	return q.Report(ctx, c)
 }
@@ -94,30 +95,42 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 	}
 }
 
-// copyTask copies the entries rels of t, restated, without Finish.
-func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string, error) {
-	entries, _, err := partition.Restat(t.Src, withParents(rels), true)
+// copyTask copies the entries rels of t as they are now, but its
+// directories: the leader made them, counts them, and sets their
+// metadata once every chunk is in. It returns the entries that failed,
+// and what the copy counted.
+func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string, kpi.Report, error) {
+	all, _, err := partition.Restat(t.Src, rels, true)
 	if err != nil {
-		return nil, err
+		return nil, kpi.Report{}, err
+	}
+	entries := all[:0]
+	for _, e := range all {
+		if !e.IsDir() || e.Err != nil {
+			entries = append(entries, e)
+		}
 	}
 	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
+	if len(entries) == 0 {
+		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
+	}
 	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger}
 	to.Checksum = o.Checksum
 	c, err := transfer.New(ctx, t.Src, t.Dst, to)
 	if err != nil {
-		return nil, err
+		return nil, kpi.Report{}, err
 	}
 	defer c.Close()
 	in, out := make(chan partition.Chunk, 1), make(chan transfer.Result, 1)
 	in <- partition.Chunk{ID: t.Chunk, Entries: entries}
 	close(in)
 	if err := c.Run(ctx, in, out); err != nil {
-		return nil, err
+		return nil, kpi.Report{}, err
 	}
 	select {
 	case r := <-out:
-		return r.Failed, nil
+		return r.Failed, counters.Report(), nil
 	default:
-		return nil, errors.New("copier ended without a result")
+		return nil, kpi.Report{}, errors.New("copier ended without a result")
 	}
 }

@@ -121,6 +121,10 @@ func TestQueueCrashRedelivers(t *testing.T) {
 			t.Errorf("partition %d: %d attempts, %s; want %d, success", p.ID, p.Attempts, p.Status, want)
 		}
 	}
+	f := rep.Files
+	if booked := f.Created + f.Updated + f.HardLinked + f.Unchanged + f.MetadataOnly + f.Failed + f.Skipped; booked != rep.Scanned.Total() {
+		t.Errorf("%d entries booked (%+v), %d scanned: want each once", booked, f, rep.Scanned.Total())
+	}
 	if len(seen) < 3 {
 		t.Errorf("%d partitions: the test shows little", len(seen))
 	}

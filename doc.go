@@ -6,5 +6,10 @@
 //
 //	partition.Walker  --Chunk-->  transfer.Copier  --result-->  kpi.Counters
 //
-// and returns a kpi.Report.
+// and returns a kpi.Report. With Options.Queue, a run is shared by hosts
+// (fpsync -w):
+//
+//	leader: Walker --Chunk--> Copier.Prepare (directories) --Task--> Queue
+//	workers (Work): Queue --Task--> Restat --> Copier.Run --Completion--> Queue
+//	leader: every Completion, once per chunk --> Copier.Finish (delete pass, directories)
 package efsync

@@ -109,6 +109,18 @@ type Options struct {
 
 	Logger *slog.Logger
 
+	// Queue, if set, makes Sync the leader of a run that workers share,
+	// each running Work (fpsync -w): it crawls, makes each chunk's
+	// directories, publishes the chunk, waits for every chunk's
+	// completion, then does the delete pass and the directories'
+	// metadata itself. Resume and DryRun can't be used with it.
+	Queue Queue
+	// Heartbeat is how often a worker extends the visibility of the task
+	// it copies, by 3 × Heartbeat; the default is 10 s.
+	Heartbeat time.Duration
+	// WorkerID names the worker in its completions, for the logs.
+	WorkerID string
+
 	// Backup's: where a complete pass writes the paths of its hard-link
 	// group members, and those of the reference tree (see
 	// transfer.Options.RefGroups).
@@ -158,6 +170,9 @@ func Resume(runID string) Option { return func(o *Options) { o.Resume = runID } 
 // MaxDelete sets Options.MaxDelete.
 func MaxDelete(n int64) Option { return func(o *Options) { o.MaxDelete = n } }
 
+// WithQueue sets Options.Queue: Sync leads a run that workers share.
+func WithQueue(q Queue) Option { return func(o *Options) { o.Queue = q } }
+
 // Progress sets Options.Progress.
 func Progress(f func(kpi.Report)) Option { return func(o *Options) { o.Progress = f } }
 
@@ -172,6 +187,8 @@ func (o *Options) validate() error {
 		return usage("max files %d, max bytes %d: want positive limits, or -1", o.MaxFiles, o.MaxBytes)
 	case o.HugeMin < 0 || o.HugeWorkers < 0 || o.HugePiece < 0:
 		return usage("huge min %d, workers %d, piece %d: want positive values, or 0 for the defaults", o.HugeMin, o.HugeWorkers, o.HugePiece)
+	case o.Queue != nil && (o.DryRun || o.Resume != ""):
+		return usage("a run shared through a queue can't be a dry run, nor resume a run")
 	case o.Resume != "" && !validRunID(o.Resume):
 		return usage("resume %q: not a run id", o.Resume)
 	}
@@ -187,6 +204,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.Grace == 0 {
 		o.Grace = 10 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 10 * time.Second
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second

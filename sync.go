@@ -233,33 +233,43 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	}
 	defer c.Close()
 	e.clock = c.Clock()
-	p := &pass{o: o, counters: counters, j: j, c: c, hard: hard, idBase: base}
-	var groups []string
-	if o.groupsFile != "" {
-		p.groups = &groups
-	}
-	stopCopy := counters.StartPhase("copy")
-	complete, err := p.Run(ctx, func(ctx context.Context, out chan<- partition.Chunk) error {
+	crawl := func(ctx context.Context, out chan<- partition.Chunk) error {
 		defer counters.StartPhase("crawl")() // its end tells progress the total
 		return w.Run(ctx, out)
-	})
+	}
+	var groups []string
+	stopCopy := counters.StartPhase("copy")
+	var failed int
+	var complete bool
+	if o.Queue != nil {
+		l := &leader{e: e, j: j, counters: counters, c: c, idBase: base}
+		complete, err = l.Run(ctx, crawl)
+		failed = l.failed
+	} else {
+		p := &pass{o: o, counters: counters, j: j, c: c, hard: hard, idBase: base}
+		if o.groupsFile != "" {
+			p.groups = &groups
+		}
+		complete, err = p.Run(ctx, crawl)
+		failed = p.failed
+	}
 	stopCopy()
 	if err != nil || !complete {
-		return p.failed, errors.Join(err, ctx.Err())
+		return failed, errors.Join(err, ctx.Err())
 	}
 	if err := j.event("crawled"); err != nil {
-		return p.failed, err
+		return failed, err
 	}
 	defer counters.StartPhase("finish")()
 	if err := c.Finish(ctx); err != nil {
-		return p.failed, err
+		return failed, err
 	}
 	if o.groupsFile != "" {
 		if err := writeList(o.groupsFile, groups); err != nil {
-			return p.failed, err
+			return failed, err
 		}
 	}
-	return p.failed, j.event("finished")
+	return failed, j.event("finished")
 }
 
 // vanishedOnly passes the crawl's vanished entries to kpi but not its

@@ -85,6 +85,12 @@ func (s *dirSet) setListed(rel string, names []string) {
 	s.update(rel, func(r *dirRec) { r.dstNames, r.listed = names, true })
 }
 
+// unlist forgets the destination's names in directory rel, so that the
+// delete pass lists it again: other copiers write in it meanwhile.
+func (s *dirSet) unlist(rel string) {
+	s.update(rel, func(r *dirRec) { r.dstNames, r.listed = nil, false })
+}
+
 // markIncomplete records that the source at and under rel is not fully
 // known, so nothing there may be deleted.
 func (s *dirSet) markIncomplete(rel string) {

@@ -51,6 +51,7 @@ var commands = []command{
 	{"verify", "check a snapshot against its manifest, or its source", verifyCmd},
 	{"daemon", "back up on a schedule, each backup within a window", daemonCmd},
 	{"stop", "ask a running daemon to stop gracefully", stopCmd},
+	{"worker", "copy the partitions of runs shared through a queue (fpsync -w)", workerCmd},
 	{"run", "run the job an orchestrator started this machine for (--aws)", runCmd},
 	{"partition", "crawl a tree and print its partitions, like fpart -L", partitionCmd},
 }

@@ -22,6 +22,7 @@ type syncFlags struct {
 	fullCheck, inPlace    bool
 	linkDest              listFlag
 	stateDir, resume      string
+	queue                 string
 	maxDelete             string
 }
 
@@ -37,6 +38,7 @@ func newSyncFlags(out io.Writer) (*flag.FlagSet, *syncFlags) {
 	fs.StringVar(&f.maxDelete, "max-delete", "", "fail, deleting nothing, if -E would delete more than `N` entries, or N% of DST")
 	fs.StringVar(&f.stateDir, "state-dir", "", "keep run journals in `DIR` (default $XDG_STATE_HOME/efsync)")
 	fs.StringVar(&f.resume, "resume", "", "copy again what run `RUNID` left failed or unfinished")
+	fs.StringVar(&f.queue, "queue", "", "lead a run shared with agent worker --queue `URL` (SQS): publish the partitions, then delete and fix directories")
 	fs.BoolVar(&f.listRuns, "list-runs", false, "list the runs of SRC to DST and exit")
 	fs.BoolVar(&f.inPlace, "inplace", false, "rewrite only the changed blocks of a changed file of 1 MiB or more: into a clone renamed into place where the destination clones files (XFS, Btrfs), else in place (not atomic; a crash is repaired by the next run)")
 	fs.Var(&f.linkDest, "link-dest", "hard-link files unchanged against snapshot `DIR` instead of copying them; repeatable")
@@ -118,6 +120,12 @@ func syncCmd(e *env, args []string) int {
 	}
 	o.Logger = f.logger(e.stderr)
 	o.Abort = e.abort
+	if f.queue != "" {
+		if o.Queue, err = openQueue(e.ctx, f.queue); err != nil {
+			fmt.Fprintf(e.stderr, "sync: %v\n", err)
+			return 4
+		}
+	}
 	var mu sync.Mutex // itemized lines come from several workers
 	if f.dryRun {
 		o.Itemize = func(line string) { mu.Lock(); fmt.Fprintln(e.stdout, line); mu.Unlock() }

@@ -16,7 +16,7 @@ import (
 
 // gridTree fills root with dirs directories of files files each, 1 KiB
 // apiece, named d0/f0 and on, and returns the files' paths.
-func gridTree(t *testing.T, root string, dirs, files int) []string {
+func gridTree(t testing.TB, root string, dirs, files int) []string {
 	t.Helper()
 	var rels []string
 	for d := range dirs {

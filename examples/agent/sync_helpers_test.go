@@ -117,7 +117,7 @@ func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
 
 // startAgent starts the agent binary with args, its output kept in buffers
 // the returned wait gives back.
-func startAgent(t *testing.T, args ...string) (*exec.Cmd, func() (int, string)) {
+func startAgent(t testing.TB, args ...string) (*exec.Cmd, func() (int, string)) {
 	t.Helper()
 	bin, err := agentBin()
 	if err != nil {

@@ -23,7 +23,7 @@ var queryVersions = map[string]string{"2011-01-01": "autoscaling", "2010-03-31":
 
 // jsonTargets names the service of a JSON 1.1 request by its target's
 // prefix.
-var jsonTargets = map[string]string{"AmazonSSM": "ssm", "AWSEvents": "events"}
+var jsonTargets = map[string]string{"AmazonSSM": "ssm", "AWSEvents": "events", "AmazonSQS": "sqs"}
 
 // cborPrefix starts the path of CloudWatch's RPC v2 CBOR requests.
 const cborPrefix = "/service/GraniteServiceVersion20100801/operation/"

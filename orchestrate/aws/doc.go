@@ -11,6 +11,7 @@
 //	Logs       S3: efsync-logs/<label>/<id>/<part>.log, a part per Open
 //	Notifier   SNS: the notice's subject, and the notice as JSON
 //	Metrics    CloudWatch PutMetricData, converted from kpi.Report here
+//	Queue      SQS: an efsync.Queue, tasks on URL, completions on URL-done
 //
 // A night, as the Lambda (examples/lambda) and the agent (agent run
 // --aws) drive it:

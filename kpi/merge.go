@@ -1,0 +1,21 @@
+package kpi
+
+// AddWork adds to c the file outcomes and bytes that another set of
+// counters booked: a worker's, in another process, for one partition of
+// this run (efsync.Work). InFlight is not added: the work is done. It is
+// safe for concurrent use; a nil c does nothing.
+func (c *Counters) AddWork(f FileCounts, b ByteCounts) {
+	if c == nil {
+		return
+	}
+	n := &c.n
+	for o, v := range map[Outcome]int64{Created: f.Created, Updated: f.Updated, HardLinked: f.HardLinked,
+		Unchanged: f.Unchanged, MetadataOnly: f.MetadataOnly, Failed: f.Failed, Skipped: f.Skipped} {
+		n.outcomes[o].Add(v)
+	}
+	n.transferred.Add(f.Transferred)
+	n.transferredBytes.Add(b.Transferred)
+	n.read.Add(b.Read)
+	n.literal.Add(b.Literal)
+	n.matched.Add(b.Matched)
+}

@@ -1,0 +1,27 @@
+package kpi_test
+
+import (
+	"testing"
+
+	"github.com/efsync/efsync/kpi"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestAddWork(t *testing.T) {
+	c := kpi.New(kpi.Options{})
+	c.StartFile("a", 10).Done(kpi.Created, nil)
+	f := kpi.FileCounts{Created: 2, Updated: 1, HardLinked: 3, Unchanged: 4, MetadataOnly: 5, Failed: 6, Skipped: 7, Transferred: 3, InFlight: 9}
+	b := kpi.ByteCounts{Scanned: 99, Transferred: 30, Read: 40, Literal: 25, Matched: 15}
+	c.AddWork(f, b)
+	c.AddWork(f, b)
+	r := c.Report()
+	want := kpi.FileCounts{Created: 5, Updated: 2, HardLinked: 6, Unchanged: 8, MetadataOnly: 10, Failed: 12, Skipped: 14, Transferred: 6}
+	if diff := cmp.Diff(want, r.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(kpi.ByteCounts{Transferred: 60, Read: 80, Literal: 50, Matched: 30}, r.Bytes); diff != "" {
+		t.Errorf("bytes (-want +got):\n%s", diff)
+	}
+	var nilc *kpi.Counters
+	nilc.AddWork(f, b)
+}

@@ -1,0 +1,173 @@
+package efsync
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/partition"
+	"github.com/efsync/efsync/transfer"
+	"golang.org/x/sync/errgroup"
+)
+
+// leader is a pass whose copies workers do, through Options.Queue: it
+// books and journals each chunk the crawl sends, makes its directories
+// (Copier.Prepare), publishes it, and ends when every published chunk
+// has been reported done, each counted once however often it was
+// delivered.
+type leader struct {
+	// config
+	e        *engine
+	j        *journal
+	counters *kpi.Counters
+	c        *transfer.Copier // prepares; Finish runs on it after
+	idBase   int
+	runID    string
+
+	// state
+	mu      sync.Mutex
+	started map[int]kpi.Partition // published, not yet reported
+	failed  int
+}
+
+// Run publishes what produce sends and waits for the completions.
+// complete says every chunk was published and reported.
+func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err error) {
+	l.started = map[int]kpi.Partition{}
+	l.runID = l.counters.Report().RunID
+	src, err := filepath.Abs(l.e.src)
+	if err != nil {
+		return false, err
+	}
+	dst, err := filepath.Abs(l.e.dst)
+	if err != nil {
+		return false, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	chunks := make(chan partition.Chunk, 2)
+	total := make(chan int, 1)
+	g.Go(func() error { return produce(gctx, chunks) })
+	g.Go(func() error {
+		n := 0
+		for ch := range chunks {
+			if err := l.publish(gctx, &ch, src, dst); err != nil {
+				return err
+			}
+			n++
+		}
+		total <- n
+		return nil
+	})
+	g.Go(func() error { return l.collect(gctx, total) })
+	if err := g.Wait(); err != nil {
+		return false, err
+	}
+	return ctx.Err() == nil, nil
+}
+
+// publish books, journals and prepares ch, then queues it.
+func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst string) error {
+	for i := range ch.Entries {
+		e := &ch.Entries[i]
+		size := int64(0)
+		if e.IsRegular() {
+			size = e.Size
+		}
+		l.counters.Scanned(kpi.TypeOf(e.FileMode()), size)
+	}
+	ch.ID += l.idBase
+	if err := l.j.pending(ch.ID, ch.Entries); err != nil {
+		return err
+	}
+	failed, err := l.c.Prepare(ctx, ch) // directories first
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.failed += len(failed)
+	l.started[ch.ID] = kpi.Partition{ID: ch.ID, Entries: int64(len(ch.Entries)), Files: int64(ch.Files),
+		Bytes: ch.Bytes, Start: time.Now()}
+	l.mu.Unlock()
+	t := Task{Run: l.runID, Chunk: ch.ID, Src: src, Dst: dst}
+	rels := make([]string, len(ch.Entries))
+	size := 0
+	for i := range ch.Entries {
+		rels[i] = ch.Entries[i].Path
+		size += len(rels[i])*4/3 + 4
+	}
+	if size > maxInline {
+		t.List = l.j.chunkPath(ch.ID) // journaled above, kept until reported
+	} else {
+		t.Paths = bytesOf(rels)
+	}
+	if err := l.e.o.Queue.Publish(ctx, t); err != nil {
+		return fmt.Errorf("publish chunk %d: %w", ch.ID, err)
+	}
+	return nil
+}
+
+// collect books completions until total, once known, have been reported.
+func (l *leader) collect(ctx context.Context, total <-chan int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	comps := make(chan Completion)
+	errc := make(chan error, 1)
+	go func() {
+		for {
+			c, err := l.e.o.Queue.Completion(ctx)
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case comps <- c:
+			case <-ctx.Done():
+				errc <- ctx.Err()
+				return
+			}
+		}
+	}()
+	want, done := -1, map[int]bool{}
+	for want < 0 || len(done) < want {
+		select {
+		case n := <-total:
+			want = n
+		case c := <-comps:
+			if l.ended(c) {
+				done[c.Chunk] = true
+			}
+		case err := <-errc:
+			return fmt.Errorf("receive completions: %w", err)
+		}
+	}
+	return nil
+}
+
+// ended journals and books a completion, and reports whether it was the
+// chunk's first: a redelivered chunk may be reported twice.
+func (l *leader) ended(c Completion) bool {
+	l.mu.Lock()
+	part, ok := l.started[c.Chunk]
+	if c.Run != l.runID || !ok {
+		l.mu.Unlock()
+		l.e.o.Logger.Debug("completion ignored", "run", c.Run, "chunk", c.Chunk, "worker", c.Worker)
+		return false
+	}
+	delete(l.started, c.Chunk)
+	l.failed += len(c.Failed)
+	l.mu.Unlock()
+	failed := paths(c.Failed)
+	if err := l.j.done(c.Chunk, failed); err != nil {
+		l.e.o.Logger.Warn("journal", "chunk", c.Chunk, "err", err)
+	}
+	part.End, part.Status, part.Attempts = time.Now(), kpi.StatusSuccess, c.Attempt
+	if len(failed) > 0 {
+		part.Status, part.Error = kpi.StatusPartial, failed[len(failed)-1]+": failed"
+	}
+	l.counters.AddWork(c.Files, c.Bytes)
+	l.counters.AddPartition(part)
+	return true
+}

@@ -1,0 +1,133 @@
+package efsync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/efsync/efsync/kpi"
+)
+
+// Queue carries a run's chunks from the leader, the Sync that crawls, to
+// workers, each running Work, maybe on other hosts, and their completions
+// back: like fpsync's -w workers, fed by a queue rather than over ssh.
+//
+// A Queue MUST be safe for concurrent use. Delivery is at least once:
+// a task whose Delivery is neither Done nor extended before its
+// visibility timeout ends MUST be delivered again (its worker died), and
+// a completion MAY arrive more than once; the leader counts each chunk
+// once. MemQueue is the in-process backend; orchestrate/aws adds SQS.
+type Queue interface {
+	// Publish queues t for a worker.
+	Publish(ctx context.Context, t Task) error
+	// Receive blocks until a task is visible, and hides it from other
+	// workers for the queue's visibility timeout. It returns ctx's error
+	// when ctx is done.
+	Receive(ctx context.Context) (Delivery, error)
+	// Report sends a completion to the leader.
+	Report(ctx context.Context, c Completion) error
+	// Completion blocks until a completion arrives, and returns it; it
+	// returns ctx's error when ctx is done.
+	Completion(ctx context.Context) (Completion, error)
+}
+
+// Delivery is one task received from a Queue.
+type Delivery interface {
+	// Task is what to copy.
+	Task() Task
+	// Attempt counts the deliveries of this task: 1 the first time.
+	Attempt() int
+	// Extend hides the task from other workers for d more, from now.
+	Extend(ctx context.Context, d time.Duration) error
+	// Done removes the task from the queue: it is copied.
+	Done(ctx context.Context) error
+}
+
+// Task is one chunk of a run, for a worker to copy from Src to Dst: the
+// paths as every host mounts them.
+type Task struct {
+	Run   string `json:"run"`
+	Chunk int    `json:"chunk"`
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	// Paths are the chunk's entries, relative to Src. They are bytes, not
+	// strings, so that JSON carries them in base64: a name need not be
+	// UTF-8, and SQS rejects what is not.
+	Paths [][]byte `json:"paths,omitempty"`
+	// List, instead of Paths for a large chunk, names a file of
+	// NUL-terminated paths in the state directory, which every worker
+	// reads (never inside the tree being mirrored).
+	List string `json:"list,omitempty"`
+}
+
+// Completion is what a worker reports of a task it copied.
+type Completion struct {
+	Run     string   `json:"run"`
+	Chunk   int      `json:"chunk"`
+	Attempt int      `json:"attempt"` // the Delivery's
+	Worker  string   `json:"worker,omitempty"`
+	Failed  [][]byte `json:"failed,omitempty"` // paths, as in Task
+	// Files and Bytes are what the worker's copy of the chunk counted:
+	// the leader adds those of each chunk's first completion to its own.
+	Files kpi.FileCounts `json:"files"`
+	Bytes kpi.ByteCounts `json:"bytes"`
+}
+
+// maxInline is the largest encoded task sent whole; larger ones refer to
+// their chunk file. SQS takes 256 KiB per message.
+const maxInline = 192 << 10
+
+// EncodeTask returns t as a message body: JSON, every path in base64.
+func EncodeTask(t Task) (string, error) {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("encode task %d: %w", t.Chunk, err)
+	}
+	return string(b), nil
+}
+
+// DecodeTask returns the Task of a message body that EncodeTask wrote.
+func DecodeTask(body string) (Task, error) {
+	var t Task
+	if err := json.Unmarshal([]byte(body), &t); err != nil {
+		return t, fmt.Errorf("decode task: %w", err)
+	}
+	return t, nil
+}
+
+// EncodeCompletion returns c as a message body.
+func EncodeCompletion(c Completion) (string, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encode completion %d: %w", c.Chunk, err)
+	}
+	return string(b), nil
+}
+
+// DecodeCompletion returns the Completion of a message body.
+func DecodeCompletion(body string) (Completion, error) {
+	var c Completion
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		return c, fmt.Errorf("decode completion: %w", err)
+	}
+	return c, nil
+}
+
+// paths returns ps as strings.
+func paths(ps [][]byte) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p)
+	}
+	return out
+}
+
+// bytesOf returns ps as byte slices.
+func bytesOf(ps []string) [][]byte {
+	out := make([][]byte, len(ps))
+	for i, p := range ps {
+		out[i] = []byte(p)
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package efsync
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/efsync/efsync/internal/testtree"
+	"github.com/efsync/efsync/kpi"
+)
+
+// countingQueue counts the tasks published through it.
+type countingQueue struct {
+	Queue
+	published atomic.Int64
+}
+
+func (q *countingQueue) Publish(ctx context.Context, t Task) error {
+	q.published.Add(1)
+	return q.Queue.Publish(ctx, t)
+}
+
+// queueTree builds a source tree, and a destination with entries the
+// source lacks, for the delete pass.
+func queueTree(t *testing.T) (src, dst string) {
+	t.Helper()
+	base := testtree.TempDir(t)
+	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
+	must(t, os.Mkdir(src, 0o755))
+	o := testtree.Small(62)
+	o.HugeSparse = false
+	if _, err := testtree.Plan(o).Build(src); err != nil {
+		t.Fatal(err)
+	}
+	must(t, os.MkdirAll(filepath.Join(dst, "stale", "deep"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dst, "stale", "deep", "f"), []byte("old"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dst, "junk"), []byte("old"), 0o644))
+	return src, dst
+}
+
+// startWorkers runs n workers on q until the test ends.
+func startWorkers(t *testing.T, q Queue, n int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if err := Work(ctx, q, Workers(2), func(o *Options) {
+				o.Heartbeat, o.WorkerID = 50*time.Millisecond, string(rune('a'+i))
+			}); err != nil {
+				t.Errorf("worker %d: %v", i, err)
+			}
+		})
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+// checkPartitions fails unless rep counts each published chunk once.
+func checkPartitions(t *testing.T, rep *kpi.Report, published int64) {
+	t.Helper()
+	seen := map[int]bool{}
+	for _, p := range rep.Partitions {
+		if seen[p.ID] {
+			t.Errorf("partition %d counted twice", p.ID)
+		}
+		seen[p.ID] = true
+	}
+	if int64(len(seen)) != published || published < 3 {
+		t.Errorf("%d partitions in the report, %d published; want equal, at least 3", len(seen), published)
+	}
+}
+
+func TestQueueLeaderAndWorkers(t *testing.T) {
+	src, dst := queueTree(t)
+	q := &countingQueue{Queue: NewMemQueue(time.Minute)}
+	startWorkers(t, q, 3)
+	rep, err := Sync(context.Background(), src, dst, WithQueue(q), Delete(), MaxFiles(16), Workers(2))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep)
+	}
+	exactCopy(t, src, dst)
+	checkPartitions(t, rep, q.published.Load())
+	f := rep.Files
+	if booked := f.Created + f.Updated + f.HardLinked + f.Unchanged + f.MetadataOnly + f.Failed + f.Skipped; booked != rep.Scanned.Total() {
+		t.Errorf("%d entries booked (%+v), %d scanned: want each once", booked, f, rep.Scanned.Total())
+	}
+
+	if _, err := testtree.Mutate(src, testtree.MutateOptions{Seed: 2, Percent: 20}); err != nil {
+		t.Fatal(err)
+	}
+	q.published.Store(0)
+	rep, err = Sync(context.Background(), src, dst, WithQueue(q), Delete(), MaxFiles(16), Workers(2))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("second sync: %v, %v", err, rep)
+	}
+	exactCopy(t, src, dst)
+	checkPartitions(t, rep, q.published.Load())
+}
+
+func TestQueueRedeliversDeadWorkersTask(t *testing.T) {
+	src, dst := queueTree(t)
+	q := &countingQueue{Queue: NewMemQueue(300 * time.Millisecond)}
+	taken := make(chan int, 1)
+	go func() { // a worker that takes a task and dies: never Done, never extended
+		d, err := q.Receive(context.Background())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		taken <- d.Task().Chunk
+	}()
+	var lost int
+	go func() {
+		lost = <-taken
+		startWorkers(t, q, 3)
+	}()
+	rep, err := Sync(context.Background(), src, dst, WithQueue(q), Delete(), MaxFiles(16), Workers(2))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep)
+	}
+	exactCopy(t, src, dst)
+	checkPartitions(t, rep, q.published.Load())
+	for _, p := range rep.Partitions {
+		if want := map[bool]int{true: 2, false: 1}[p.ID == lost]; p.Attempts != want {
+			t.Errorf("partition %d: %d attempts, want %d", p.ID, p.Attempts, want)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package efsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"time"
+
+	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/partition"
+	"github.com/efsync/efsync/transfer"
+)
+
+// Work is a worker of runs that leaders share through q (fpsync -w): it
+// receives a task, takes its entries as they are now in the source
+// (partition.Restat), copies them from the task's Src to its Dst (but the
+// directories, which the leader makes and counts), extending the task's visibility every
+// Options.Heartbeat while it works, then marks the task done and reports
+// its completion. It neither deletes nor sets directories' metadata: the
+// leader does, once every chunk is done. A copy is idempotent, so a task
+// delivered again after a worker died is simply copied again.
+//
+// Work returns when ctx is done (nil), or with an error that stops it:
+// the queue's, or a copy's fatal one (a full destination). Tasks run one
+// at a time, each with Options.Workers copy workers.
+func Work(ctx context.Context, q Queue, opts ...Option) error {
+	var o Options
+	for _, f := range opts {
+		f(&o)
+	}
+	o.applyDefaults()
+	for {
+		d, err := q.Receive(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("receive task: %w", err)
+		}
+		if err := work(ctx, q, d, &o); err != nil {
+			if ctx.Err() != nil {
+				return nil // the task reappears for another worker
+			}
+			return err
+		}
+	}
+}
+
+// work copies one delivered task, then acknowledges and reports it.
+func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
+	t := d.Task()
+	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt())
+	rels := paths(t.Paths)
+	if t.List != "" {
+		var err error
+		if rels, err = readList(t.List); errors.Is(err, fs.ErrNotExist) {
+			log.Info("task already reported: its list is gone")
+			return d.Done(ctx)
+		} else if err != nil {
+			return fmt.Errorf("read task list: %w", err)
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go heartbeat(wctx, d, o.Heartbeat, log)
+	failed, rep, err := copyTask(wctx, t, rels, o)
+	if err != nil {
+		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
+	}
+	cancel()
+	if err := d.Done(ctx); err != nil && !errors.Is(err, ErrStaleDelivery) {
+		return fmt.Errorf("ack chunk %d: %w", t.Chunk, err)
+	}
+	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
+		Files: rep.Files, Bytes: rep.Bytes}
+	log.Debug("chunk copied", "failed", len(failed))
+	return q.Report(ctx, c)
+}
+
+// heartbeat extends d's visibility every period until ctx is done.
+func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := d.Extend(ctx, 3*period); err != nil && ctx.Err() == nil {
+				log.Warn("extend task visibility", "err", err) // another worker may redo it: no harm
+			}
+		}
+	}
+}
+
+// copyTask copies the entries rels of t as they are now, but its
+// directories: the leader made them, counts them, and sets their
+// metadata once every chunk is in. It returns the entries that failed,
+// and what the copy counted.
+func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string, kpi.Report, error) {
+	all, _, err := partition.Restat(t.Src, rels, true)
+	if err != nil {
+		return nil, kpi.Report{}, err
+	}
+	entries := all[:0]
+	for _, e := range all {
+		if !e.IsDir() || e.Err != nil {
+			entries = append(entries, e)
+		}
+	}
+	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
+	if len(entries) == 0 {
+		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
+	}
+	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger}
+	to.Checksum = o.Checksum
+	c, err := transfer.New(ctx, t.Src, t.Dst, to)
+	if err != nil {
+		return nil, kpi.Report{}, err
+	}
+	defer c.Close()
+	in, out := make(chan partition.Chunk, 1), make(chan transfer.Result, 1)
+	in <- partition.Chunk{ID: t.Chunk, Entries: entries}
+	close(in)
+	if err := c.Run(ctx, in, out); err != nil {
+		return nil, kpi.Report{}, err
+	}
+	select {
+	case r := <-out:
+		return r.Failed, counters.Report(), nil
+	default:
+		return nil, kpi.Report{}, errors.New("copier ended without a result")
+	}
+}

@@ -58,20 +58,5 @@ func restoreCmd(e *env, args []string) int {
 	o.Progress = pr.update
 	rep, err := efsync.Restore(e.ctx, a[0], id, sub, a[2], efsync.RestoreOptions{Options: o, Overwrite: f.overwrite, Delete: f.del})
 	pr.clear()
-	if rep == nil {
-		fmt.Fprintf(e.stderr, "restore: %v\n", err)
-		return exitFor(err)
-	}
-	if err != nil {
-		fmt.Fprintf(e.stderr, "restore: %v\n", err)
-	}
-	for _, er := range rep.Errors.First {
-		fmt.Fprintf(e.stderr, "restore: %s: %s\n", er.Path, er.Message)
-	}
-	if f.asJSON {
-		rep.WriteJSON(e.stdout)
-	} else {
-		rep.WriteText(e.stdout)
-	}
-	return rep.Status.ExitCode()
+	return endReport(e, "restore", rep, err, f.asJSON)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/efsync/efsync"
+	"github.com/efsync/efsync/kpi"
 )
 
 // syncFlags are the flags of agent sync.
@@ -134,18 +134,25 @@ func syncCmd(e *env, args []string) int {
 	o.Progress = pr.update
 	rep, err := efsync.Sync(e.ctx, src, dst, efsync.WithOptions(o))
 	pr.clear()
-	var ue *efsync.UsageError
-	if errors.As(err, &ue) || rep == nil {
-		fmt.Fprintf(e.stderr, "sync: %v\n", err)
-		return 1
+	return endReport(e, "sync", rep, err, f.asJSON)
+}
+
+// endReport prints how a run of command cmd ended, its failed entries to
+// stderr and its report to stdout (as JSON with asJSON), and returns the
+// exit code. A run without a report (bad input, or no start) exits 1 for
+// bad input and 4 otherwise.
+func endReport(e *env, cmd string, rep *kpi.Report, err error, asJSON bool) int {
+	if rep == nil {
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
+		return exitFor(err)
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "sync: %v\n", err)
+		fmt.Fprintf(e.stderr, "%s: %v\n", cmd, err)
 	}
 	for _, er := range rep.Errors.First {
-		fmt.Fprintf(e.stderr, "sync: %s: %s\n", er.Path, er.Message)
+		fmt.Fprintf(e.stderr, "%s: %s: %s\n", cmd, er.Path, er.Message)
 	}
-	if f.asJSON {
+	if asJSON {
 		rep.WriteJSON(e.stdout)
 	} else {
 		rep.WriteText(e.stdout)

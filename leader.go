@@ -91,7 +91,7 @@ func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst stri
 	l.started[ch.ID] = kpi.Partition{ID: ch.ID, Entries: int64(len(ch.Entries)), Files: int64(ch.Files),
 		Bytes: ch.Bytes, Start: time.Now()}
 	l.mu.Unlock()
-	t := Task{Run: l.runID, Chunk: ch.ID, Src: src, Dst: dst}
+	t := Task{Run: l.runID, Job: l.e.o.Job, Chunk: ch.ID, Src: src, Dst: dst}
 	rels := make([]string, len(ch.Entries))
 	size := 0
 	for i := range ch.Entries {

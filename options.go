@@ -120,6 +120,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// WorkerID names the worker in its completions, for the logs.
 	WorkerID string
+	// Job tags the tasks a leader publishes (Task.Job); Work with a Job
+	// takes only that job's tasks, and drops the others: the leftovers
+	// of a job that ended, since a queue carries one job at a time.
+	Job string
 
 	// Backup's: where a complete pass writes the paths of its hard-link
 	// group members, and those of the reference tree (see

@@ -47,7 +47,9 @@ type Delivery interface {
 // Task is one chunk of a run, for a worker to copy from Src to Dst: the
 // paths as every host mounts them.
 type Task struct {
-	Run   string `json:"run"`
+	Run string `json:"run"`
+	// Job is the leader's Options.Job: workers of one job drop others'.
+	Job   string `json:"job,omitempty"`
 	Chunk int    `json:"chunk"`
 	Src   string `json:"src"`
 	Dst   string `json:"dst"`

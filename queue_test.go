@@ -130,3 +130,41 @@ func TestQueueRedeliversDeadWorkersTask(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueDropsOtherJobsTasks: a task an ended job left in the queue
+// is dropped by the workers of the next job, not copied.
+func TestQueueDropsOtherJobsTasks(t *testing.T) {
+	src, dst := queueTree(t)
+	old := filepath.Join(t.TempDir(), "old")
+	must(t, os.Mkdir(old, 0o755))
+	must(t, os.WriteFile(filepath.Join(old, "leftover"), []byte("an ended job's"), 0o644))
+	elsewhere := t.TempDir() // not dst, whose delete pass would hide a copy
+	q := &countingQueue{Queue: NewMemQueue(time.Minute)}
+	must(t, q.Queue.Publish(context.Background(), Task{Run: "r0", Job: "ended", Chunk: 1, Src: old, Dst: elsewhere,
+		Paths: [][]byte{[]byte("leftover")}}))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if err := Work(ctx, q, Workers(2), func(o *Options) { o.Job = "tonight" }); err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		})
+	}
+	defer func() { cancel(); wg.Wait() }()
+	rep, err := Sync(context.Background(), src, dst, WithQueue(q), Delete(), MaxFiles(16), Workers(2),
+		func(o *Options) { o.Job = "tonight" })
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep)
+	}
+	exactCopy(t, src, dst)
+	if _, err := os.Lstat(filepath.Join(elsewhere, "leftover")); err == nil {
+		t.Error("the ended job's task was copied")
+	}
+	checkPartitions(t, rep, q.published.Load())
+	rctx, rcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer rcancel()
+	if d, err := q.Receive(rctx); err == nil {
+		t.Errorf("task %+v left in the queue: want the ended job's dropped", d.Task())
+	}
+}

@@ -52,6 +52,10 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
 	t := d.Task()
 	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt())
+	if o.Job != "" && t.Job != o.Job {
+		log.Info("task of another job dropped", "job", t.Job, "want", o.Job)
+		return d.Done(ctx)
+	}
 	rels := paths(t.Paths)
 	if t.List != "" {
 		var err error

@@ -194,6 +194,7 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 	if rec.Parent != "" {
 		so.LinkDest = []string{filepath.Join(b.repo, o.Label, rec.Parent)}
 		so.refGroups = b.groupsOf(rec.Parent)
+		so.refGroupsFile = b.groupsPath(rec.Parent)
 	}
 	groupsDir := filepath.Join(b.repo, repoMeta, "groups")
 	if err := os.MkdirAll(groupsDir, 0o700); err != nil {

@@ -51,7 +51,7 @@ func (b *backup) manifest(ctx context.Context, ml *manifestLog, dir string, rec 
 // groupsOf returns the paths of the hard-link group members of snapshot
 // id, as its backup recorded them, or nil.
 func (b *backup) groupsOf(id string) map[string]bool {
-	rels, err := readList(filepath.Join(b.repo, repoMeta, "groups", id))
+	rels, err := readList(b.groupsPath(id))
 	if err != nil {
 		b.o.Logger.Warn("the newest snapshot's hard-link groups are unknown: a split group may be linked back", "snapshot", id, "err", err)
 		return nil
@@ -61,6 +61,11 @@ func (b *backup) groupsOf(id string) map[string]bool {
 		m[r] = true
 	}
 	return m
+}
+
+// groupsPath returns the file of snapshot id's hard-link group members.
+func (b *backup) groupsPath(id string) string {
+	return filepath.Join(b.repo, repoMeta, "groups", id)
 }
 
 // closeDead marks Incomplete the records of runs that never reported:

@@ -26,6 +26,8 @@ type leader struct {
 	c        *transfer.Copier // prepares; Finish runs on it after
 	idBase   int
 	runID    string
+	groups   *[]string // if set, gets the paths of hard-link group members
+	copy     TaskCopy  // how workers copy: the run's options, paths absolute
 
 	// state
 	mu      sync.Mutex
@@ -44,6 +46,9 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	}
 	dst, err := filepath.Abs(l.e.dst)
 	if err != nil {
+		return false, err
+	}
+	if l.copy, err = taskCopy(l.e.o); err != nil {
 		return false, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -77,6 +82,9 @@ func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst stri
 			size = e.Size
 		}
 		l.counters.Scanned(kpi.TypeOf(e.FileMode()), size)
+		if l.groups != nil && e.Nlink > 1 && !e.IsDir() {
+			*l.groups = append(*l.groups, e.Path)
+		}
 	}
 	ch.ID += l.idBase
 	if err := l.j.pending(ch.ID, ch.Entries); err != nil {
@@ -91,7 +99,7 @@ func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst stri
 	l.started[ch.ID] = kpi.Partition{ID: ch.ID, Entries: int64(len(ch.Entries)), Files: int64(ch.Files),
 		Bytes: ch.Bytes, Start: time.Now()}
 	l.mu.Unlock()
-	t := Task{Run: l.runID, Job: l.e.o.Job, Chunk: ch.ID, Src: src, Dst: dst}
+	t := Task{Run: l.runID, Job: l.e.o.Job, Chunk: ch.ID, Src: src, Dst: dst, Copy: l.copy}
 	rels := make([]string, len(ch.Entries))
 	size := 0
 	for i := range ch.Entries {
@@ -170,4 +178,25 @@ func (l *leader) ended(c Completion) bool {
 	l.counters.AddWork(c.Files, c.Bytes)
 	l.counters.AddPartition(part)
 	return true
+}
+
+// taskCopy returns the copy options of o that workers need, with
+// absolute paths: each host mounts the trees at the same places.
+func taskCopy(o *Options) (TaskCopy, error) {
+	c := TaskCopy{Checksum: o.Checksum, InPlace: o.InPlace, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
+	for _, d := range o.LinkDest {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return c, err
+		}
+		c.LinkDest = append(c.LinkDest, abs)
+	}
+	if o.refGroups != nil && o.refGroupsFile != "" {
+		abs, err := filepath.Abs(o.refGroupsFile)
+		if err != nil {
+			return c, err
+		}
+		c.RefGroups = abs
+	}
+	return c, nil
 }

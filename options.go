@@ -130,6 +130,8 @@ type Options struct {
 	// transfer.Options.RefGroups).
 	groupsFile string
 	refGroups  map[string]bool
+	// the file refGroups was read from, for a queue's workers
+	refGroupsFile string
 	// and what the copier reports of each entry, for the manifest.
 	onDone func(transfer.Done)
 }

@@ -61,6 +61,25 @@ type Task struct {
 	// NUL-terminated paths in the state directory, which every worker
 	// reads (never inside the tree being mirrored).
 	List string `json:"list,omitempty"`
+	// Copy is how the leader's run copies: each worker copies alike.
+	Copy TaskCopy `json:"copy,omitzero"`
+}
+
+// TaskCopy holds the leader's options that change what a worker writes
+// (see transfer.Options), so that a chunk is copied as the leader would
+// have: a backup's workers hard-link what its parent snapshot has.
+type TaskCopy struct {
+	// LinkDest are the reference trees, absolute.
+	LinkDest []string `json:"linkDest,omitempty"`
+	// RefGroups names a file of NUL-terminated paths, the members of the
+	// reference's hard-link groups (transfer.Options.RefGroups), in the
+	// repository's state; "" for none.
+	RefGroups   string `json:"refGroups,omitempty"`
+	Checksum    bool   `json:"checksum,omitempty"`
+	InPlace     bool   `json:"inPlace,omitempty"`
+	HugeMin     int64  `json:"hugeMin,omitempty"`
+	HugeWorkers int    `json:"hugeWorkers,omitempty"`
+	HugePiece   int64  `json:"hugePiece,omitempty"`
 }
 
 // Completion is what a worker reports of a task it copied.

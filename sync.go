@@ -243,6 +243,9 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	var complete bool
 	if o.Queue != nil {
 		l := &leader{e: e, j: j, counters: counters, c: c, idBase: base}
+		if o.groupsFile != "" {
+			l.groups = &groups
+		}
 		complete, err = l.Run(ctx, crawl)
 		failed = l.failed
 	} else {

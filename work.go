@@ -31,6 +31,7 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 		f(&o)
 	}
 	o.applyDefaults()
+	refs := &refGroupsCache{}
 	for {
 		d, err := q.Receive(ctx)
 		if ctx.Err() != nil {
@@ -39,7 +40,7 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 		if err != nil {
 			return fmt.Errorf("receive task: %w", err)
 		}
-		if err := work(ctx, q, d, &o); err != nil {
+		if err := work(ctx, q, d, &o, refs); err != nil {
 			if ctx.Err() != nil {
 				return nil // the task reappears for another worker
 			}
@@ -49,7 +50,7 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 }
 
 // work copies one delivered task, then acknowledges and reports it.
-func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
+func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsCache) error {
 	t := d.Task()
 	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt())
 	if o.Job != "" && t.Job != o.Job {
@@ -69,7 +70,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options) error {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go heartbeat(wctx, d, o.Heartbeat, log)
-	failed, rep, err := copyTask(wctx, t, rels, o)
+	failed, rep, err := copyTask(wctx, t, rels, o, refs)
 	if err != nil {
 		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
 	}
@@ -103,7 +104,7 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 // directories: the leader made them, counts them, and sets their
 // metadata once every chunk is in. It returns the entries that failed,
 // and what the copy counted.
-func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string, kpi.Report, error) {
+func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refGroupsCache) ([]string, kpi.Report, error) {
 	all, _, err := partition.Restat(t.Src, rels, true)
 	if err != nil {
 		return nil, kpi.Report{}, err
@@ -118,8 +119,17 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string,
 	if len(entries) == 0 {
 		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
 	}
-	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger}
-	to.Checksum = o.Checksum
+	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
+		LinkDest: t.Copy.LinkDest}
+	to.Checksum, to.InPlace = t.Copy.Checksum || o.Checksum, t.Copy.InPlace
+	to.HugeMin, to.HugeWorkers, to.HugePiece = t.Copy.HugeMin, t.Copy.HugeWorkers, t.Copy.HugePiece
+	if t.Copy.RefGroups != "" {
+		groups, err := refs.get(t.Copy.RefGroups)
+		if err != nil {
+			return nil, kpi.Report{}, err
+		}
+		to.RefGroups = func(rel string) bool { return groups[rel] }
+	}
 	c, err := transfer.New(ctx, t.Src, t.Dst, to)
 	if err != nil {
 		return nil, kpi.Report{}, err
@@ -137,4 +147,27 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options) ([]string,
 	default:
 		return nil, kpi.Report{}, errors.New("copier ended without a result")
 	}
+}
+
+// refGroupsCache keeps the reference's hard-link group members that a
+// worker read last: every task of a run names the same file.
+type refGroupsCache struct {
+	path   string
+	groups map[string]bool
+}
+
+// get returns the members listed in path.
+func (c *refGroupsCache) get(path string) (map[string]bool, error) {
+	if c.groups != nil && c.path == path {
+		return c.groups, nil
+	}
+	rels, err := readList(path)
+	if err != nil {
+		return nil, fmt.Errorf("reference groups: %w", err)
+	}
+	c.path, c.groups = path, make(map[string]bool, len(rels))
+	for _, r := range rels {
+		c.groups[r] = true
+	}
+	return c.groups, nil
 }

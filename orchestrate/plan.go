@@ -26,6 +26,10 @@ type Plan struct {
 	// NotifySuccess sends a notice after a successful backup too; by
 	// default only the others (partial, incomplete, failed) get one.
 	NotifySuccess bool
+	// Agents is how many agents share each job, through a queue (see
+	// efsync.Options.Queue): the Fleet starts that many, one of which
+	// leads. 0 leaves it to the Fleet (one, unless it says otherwise).
+	Agents int
 }
 
 // validate reports a plan that can't run, as one line naming the cause.
@@ -33,6 +37,8 @@ func (p Plan) validate() error {
 	switch {
 	case p.Source == "" || p.Repo == "":
 		return fmt.Errorf("plan: source and repository are required")
+	case p.Agents < 0:
+		return fmt.Errorf("plan: %d agents: want a positive count", p.Agents)
 	case p.Window < 0 || p.Margin < 0:
 		return fmt.Errorf("plan: window %s, margin %s: want positive durations", p.Window, p.Margin)
 	case p.Window > 0 && p.Margin >= p.Window:

@@ -14,7 +14,9 @@ import (
 
 // Fleet is the orchestrate.Fleet of an Auto Scaling group: Start stores
 // the job in its record, where the agent reads it (Catalog.Job), and sets
-// the group's desired capacity to Resources.Capacity; Stop sets it to 0.
+// the group's desired capacity to the job's Plan.Agents, or else
+// Resources.Capacity; Stop sets it to 0. Of several agents, the one whose
+// Catalog.Lead wins runs the job; the others work for it.
 // A running agent is then stopped through the group's terminate hook:
 // the Lambda gets the hook's event and sends the SSM stop (Commander).
 // It is safe for concurrent use.
@@ -34,7 +36,11 @@ func (f *Fleet) Start(ctx context.Context, job orchestrate.Job) error {
 	if err := f.cat.setJob(ctx, job); err != nil {
 		return err
 	}
-	return f.scale(ctx, f.capacity)
+	n := f.capacity
+	if job.Plan.Agents > 0 {
+		n = int32(job.Plan.Agents)
+	}
+	return f.scale(ctx, n)
 }
 
 // Stop scales the group in. Twice, late or for an unknown id, it sets 0

@@ -123,3 +123,28 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetStartsPlanAgents: a plan's Agents overrides the group's
+// Capacity; a plan without lets Capacity (1) decide.
+func TestFleetStartsPlanAgents(t *testing.T) {
+	e := newEnv(t, true)
+	var want []string
+	for _, agents := range []int{3, 0} {
+		id := efsync.NewBackupID(e.now)
+		if err := e.b.Catalog.Put(t.Context(), efsync.Record{ID: id, Label: "daily", Start: e.now.Add(time.Duration(agents) * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		job := orchestrate.Job{ID: id, Start: e.now, Plan: orchestrate.Plan{Label: "daily", Source: "/s", Repo: "/r", Agents: agents}}
+		if err := e.b.Fleet.Start(t.Context(), job); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, map[int]string{3: "3", 0: "1"}[agents])
+	}
+	var desired []string
+	for _, c := range e.fake.Calls("autoscaling:UpdateAutoScalingGroup") {
+		desired = append(desired, c.Param("DesiredCapacity"))
+	}
+	if d := cmp.Diff(want, desired); d != "" {
+		t.Errorf("desired capacities (-want +got):\n%s", d)
+	}
+}

@@ -24,6 +24,7 @@ const (
 	attrRank   = "Rank"   // 1 running, 2 ended, 3 reported: Put never lowers it
 	attrJob    = "Job"    // the orchestrate.Job as JSON, set by Fleet.Start
 	attrClaim  = "ClaimedBy"
+	attrLeader = "Leader" // the instance that runs a shared job: Catalog.Lead
 )
 
 // rank is how far on a job is, as its record says; a Put never lowers it.

@@ -1,0 +1,58 @@
+package efsync
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/efsync/efsync/internal/testtree"
+)
+
+// TestBackupThroughQueue: a backup whose copies workers do is a snapshot
+// like any other: exact, with its hard-link groups recorded, and a file
+// unchanged since the parent snapshot is the parent's inode (the task
+// carries the link-dest), a group split since is not linked back.
+func TestBackupThroughQueue(t *testing.T) {
+	base, src := repoTree(t)
+	repo := filepath.Join(base, "repo")
+	q := NewMemQueue(time.Minute)
+	startWorkers(t, q, 3)
+	o := BackupOptions{Options: Options{Queue: q, MaxFiles: 8}}
+	first := backupOK(t, src, repo, o)
+	sameAs(t, "first snapshot", scan(t, src), filepath.Join(repo, DefaultLabel, first.ID))
+	groups, err := readList(filepath.Join(repo, repoMeta, "groups", first.ID))
+	must(t, err)
+	if len(groups) == 0 {
+		t.Error("no hard-link group recorded: the tree has some")
+	}
+
+	if _, err := testtree.Mutate(src, testtree.MutateOptions{Seed: 7, Percent: 10}); err != nil {
+		t.Fatal(err)
+	}
+	before := scan(t, filepath.Join(repo, DefaultLabel, first.ID))
+	now := scan(t, src)
+	second := backupOK(t, src, repo, o)
+	sameAs(t, "second snapshot", now, filepath.Join(repo, DefaultLabel, second.ID))
+	sameAs(t, "first snapshot after the second", before, filepath.Join(repo, DefaultLabel, first.ID))
+	shared := 0
+	for rel, n := range now {
+		old, ok := before[rel]
+		if !ok || n.Type != testtree.File || len(n.Links) > 0 ||
+			len(testtree.CompareSnapshots(testtree.Snapshot{rel: old}, testtree.Snapshot{rel: n}, testtree.CompareOptions{})) > 0 {
+			continue
+		}
+		a, err := os.Lstat(filepath.Join(repo, DefaultLabel, first.ID, rel))
+		must(t, err)
+		b, err := os.Lstat(filepath.Join(repo, DefaultLabel, second.ID, rel))
+		must(t, err)
+		if !os.SameFile(a, b) {
+			t.Errorf("%s is unchanged but a new inode: the workers did not link from the parent", rel)
+		} else {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Error("no unchanged file: the test shows nothing")
+	}
+}

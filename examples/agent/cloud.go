@@ -28,6 +28,11 @@ type cloud struct {
 	// Instance is this machine's id (the EC2 instance id): the agent
 	// claims its job by writing it as the record's Host.
 	Instance string
+	// Leader elects the agent that runs a job the group's agents share
+	// (jobOptions.Queue): on AWS, Catalog.Lead, a conditional write.
+	Leader interface {
+		Lead(ctx context.Context, id, instance string) (string, error)
+	}
 }
 
 // cloudConfig names the stack's resources the agent works on.
@@ -57,7 +62,8 @@ func newAWSCloud(ctx context.Context, c cloudConfig) (cloud, error) {
 	if err != nil {
 		return cloud{}, err
 	}
-	return cloud{Catalog: b.Catalog, Logs: b.Logs, Fleet: b.Fleet, Lifecycle: fleetLifecycle{b.Fleet.(*aws.Fleet)}, Instance: id}, nil
+	return cloud{Catalog: b.Catalog, Logs: b.Logs, Fleet: b.Fleet, Lifecycle: fleetLifecycle{b.Fleet.(*aws.Fleet)}, Instance: id,
+		Leader: b.Catalog.(*aws.Catalog)}, nil
 }
 
 // fleetLifecycle completes the instance's terminate lifecycle action

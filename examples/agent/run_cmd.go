@@ -23,6 +23,7 @@ type runFlags struct {
 	force        bool
 	lockWait     time.Duration
 	stateDir     string
+	queue        string
 }
 
 func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
@@ -42,6 +43,7 @@ func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.Float64Var(&f.maxShrink, "max-shrink", 0.5, "mark a snapshot suspect if it has this `FRACTION` fewer entries than the one before")
 	fs.BoolVar(&f.force, "force", false, "prune even after a suspect snapshot")
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "wait up to `D` for another backup or prune of the repository to end")
+	fs.StringVar(&f.queue, "queue", "", "share each backup with the group's other agents through the SQS queue `URL` (and URL-done): the agent whose conditional write in the table wins leads, all copy")
 	fs.StringVar(&f.stateDir, "state-dir", "", "listen for agent stop in `DIR` (default $XDG_STATE_HOME/efsync or ~/.local/state/efsync)")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -50,7 +52,8 @@ func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
 		fmt.Fprintln(w, "into a new directory that deletes nothing, within the window. Its log goes to the")
 		fmt.Fprintln(w, "bucket and its record to the table, however it ends; then it scales its group to 0")
 		fmt.Fprintln(w, "and completes the instance's terminate lifecycle action. SIGTERM or `agent stop`")
-		fmt.Fprintln(w, "stops it gracefully.\n\nflags:")
+		fmt.Fprintln(w, "stops it gracefully. With --queue, the group's agents share each backup: one")
+		fmt.Fprintln(w, "leads, publishing its partitions, and every agent copies them.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	return fs, f
@@ -72,6 +75,12 @@ func runCmd(e *env, args []string) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "run: %v\n", err)
 		return 1
+	}
+	if f.queue != "" {
+		if o.Queue, err = openQueue(e.ctx, f.queue); err != nil {
+			fmt.Fprintf(e.stderr, "run: %v\n", err)
+			return 1
+		}
 	}
 	return runJob(e, c, o)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/orchestrate"
 )
 
 // restoreLabel is the label of restore jobs, as examples/lambda writes
@@ -36,6 +37,13 @@ type jobOptions struct {
 	CompleteWait, Poll time.Duration
 	StateDir           string
 	Verbose, AsJSON    bool
+	// Queue, if set, shares each backup job with the group's other
+	// agents (shared_job.go): the one that wins cloud.Leader runs it and
+	// publishes its chunks here; every agent copies them.
+	Queue efsync.Queue
+	// JobPoll is how often a worker reads its job's record, to end with
+	// it (default 15 s).
+	JobPoll time.Duration
 	// Now is the clock; the default is time.Now.
 	Now func() time.Time
 }
@@ -50,6 +58,9 @@ func runJob(e *env, c cloud, o jobOptions) int {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Second
+	}
+	if o.JobPoll <= 0 {
+		o.JobPoll = 15 * time.Second
 	}
 	level := slog.LevelWarn
 	if o.Verbose {
@@ -68,15 +79,20 @@ func runJob(e *env, c cloud, o jobOptions) int {
 		fmt.Fprintf(e.stderr, "run: read the jobs: %v\n", err)
 		return 4
 	}
-	job, ok := pickJob(recs, c.Instance, o.Now(), o.Window)
+	job, ok := pickJob(recs, c.Instance, o.Now(), o.Window, o.Queue != nil)
 	mine.set(job.ID)
-	code := 0
-	if ok {
+	code, scaleIn := 0, true
+	switch o.role(cctx, c, job, ok, log) {
+	case roleLead:
 		code = o.run(e, c, job, console)
-	} else {
+	case roleWork: // the group is the leader's to scale in, until the job ends
+		code, scaleIn = o.work(e, c, job, console)
+	case roleNone:
 		log.Warn("no job for this instance: releasing it", "instance", c.Instance)
+	case roleUnknown:
+		code, scaleIn = 4, false
 	}
-	release(e, c, o, job.ID, log)
+	release(e, c, o, scaleIn, log)
 	return code
 }
 
@@ -108,15 +124,7 @@ func (j *runningJob) accept(id string) error {
 func (o jobOptions) run(e *env, c cloud, job efsync.Record, console slog.Handler) int {
 	ctx := e.ctx
 	job.Host = c.Instance
-	handler := console
-	w, err := c.Logs.Open(ctx, job.ID)
-	if err == nil {
-		handler = slog.NewMultiHandler(console, slog.NewJSONHandler(w, nil).WithAttrs([]slog.Attr{slog.String("by", "agent"), slog.String("id", job.ID)}))
-	}
-	log := slog.New(handler)
-	if err != nil {
-		log.Error("open the job's log: it goes to stderr only", "err", err)
-	}
+	log, closeLog := openJobLog(ctx, c.Logs, job.ID, "agent", console)
 	if err := putRecord(ctx, c.Catalog, job); err != nil {
 		log.Error("claim the job", "err", err)
 	}
@@ -127,20 +135,39 @@ func (o jobOptions) run(e *env, c cloud, job efsync.Record, console slog.Handler
 	if job.Label == restoreLabel {
 		rec = o.restore(ctx, c.Catalog, job, eo)
 	} else {
+		stopWork := func() {}
+		if o.Queue != nil { // shared: this agent leads, and works too
+			eo.Queue, eo.Job = o.Queue, job.ID
+			stopWork = o.workAlong(ctx, eo, c.Instance)
+		}
 		rec = o.backup(ctx, job, eo)
+		stopWork()
 	}
 	rec.Host = c.Instance
 	log.Info("job ended", "status", rec.Status, "reason", rec.Reason, "files", rec.Files, "bytes", rec.Bytes, "snapshot", rec.Snapshot)
-	if w != nil {
-		if err := w.Close(); err != nil {
-			slog.New(console).Error("upload the job's log", "err", err)
-		}
-	}
+	closeLog()
 	if err := putRecord(ctx, c.Catalog, rec); err != nil {
 		slog.New(console).Error("write the job's record", "err", err)
 	}
 	o.print(e.stdout, &rec)
 	return rec.Status.ExitCode()
+}
+
+// openJobLog returns a logger to console and to a new part of job id's
+// log in logs, its lines tagged by, and the function that flushes it.
+func openJobLog(ctx context.Context, logs orchestrate.LogStore, id, by string, console slog.Handler) (*slog.Logger, func()) {
+	w, err := logs.Open(ctx, id)
+	if err != nil {
+		log := slog.New(console)
+		log.Error("open the job's log: it goes to stderr only", "err", err)
+		return log, func() {}
+	}
+	tags := []slog.Attr{slog.String("by", by), slog.String("id", id)}
+	return slog.New(slog.NewMultiHandler(console, slog.NewJSONHandler(w, nil).WithAttrs(tags))), func() {
+		if err := w.Close(); err != nil {
+			slog.New(console).Error("upload the job's log", "err", err)
+		}
+	}
 }
 
 // putRecord puts rec within a minute, even after a signal.
@@ -187,15 +214,17 @@ func (o jobOptions) print(w io.Writer, rec *efsync.Record) {
 	writeRecord(w, rec)
 }
 
-// release scales the group in and completes this instance's terminate
-// lifecycle action, trying until it is done, CompleteWait has passed or
-// a second signal comes: the action only waits once the group has begun
-// to terminate the instance.
-func release(e *env, c cloud, o jobOptions, id string, log *slog.Logger) {
+// release scales the group in, if scaleIn, and completes this instance's
+// terminate lifecycle action, trying until it is done, CompleteWait has
+// passed or a second signal comes: the action only waits once the group
+// has begun to terminate the instance.
+func release(e *env, c cloud, o jobOptions, scaleIn bool, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(e.ctx), o.CompleteWait)
 	defer cancel()
-	if err := c.Fleet.Stop(ctx, id); err != nil {
-		log.Error("scale the group in", "err", err)
+	if scaleIn {
+		if err := c.Fleet.Stop(ctx, ""); err != nil {
+			log.Error("scale the group in", "err", err)
+		}
 	}
 	for {
 		err := c.Lifecycle.Complete(ctx, c.Instance)
@@ -215,14 +244,14 @@ func release(e *env, c cloud, o jobOptions, id string, log *slog.Logger) {
 }
 
 // pickJob returns the job of this instance among recs at now: one it
-// claimed (an agent restarted), else the newest that no agent claimed;
-// either running (no status) and within its window. It is a pure
-// function.
-func pickJob(recs []efsync.Record, instance string, now time.Time, window time.Duration) (efsync.Record, bool) {
+// claimed (an agent restarted), else the newest that no agent claimed,
+// or that another claimed if jobs are shared; either running (no status)
+// and within its window. It is a pure function.
+func pickJob(recs []efsync.Record, instance string, now time.Time, window time.Duration, shared bool) (efsync.Record, bool) {
 	var pick efsync.Record
 	found := false
 	for _, r := range recs { // sorted by id, so by start
-		if r.Status != "" || !now.Before(r.Start.Add(window)) || (r.Host != "" && r.Host != instance) {
+		if r.Status != "" || !now.Before(r.Start.Add(window)) || (r.Host != "" && r.Host != instance && !shared) {
 			continue
 		}
 		if !found || pick.Host != instance || r.Host == instance {

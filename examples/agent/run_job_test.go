@@ -285,21 +285,25 @@ func TestPickJob(t *testing.T) {
 	now := time.Date(2030, 3, 1, 3, 0, 0, 0, time.UTC)
 	start := now.Add(-time.Hour + time.Second)
 	tests := []struct {
-		name string
-		recs []efsync.Record
-		want string // "" for none
+		name   string
+		recs   []efsync.Record
+		shared bool
+		want   string // "" for none
 	}{
-		{"unclaimed", []efsync.Record{{ID: "a", Start: start}}, "a"},
-		{"newest unclaimed", []efsync.Record{{ID: "a", Start: start}, {ID: "b", Start: start}}, "b"},
-		{"mine first", []efsync.Record{{ID: "a", Start: start, Host: "i-1"}, {ID: "b", Start: start}}, "a"},
-		{"another's", []efsync.Record{{ID: "a", Start: start, Host: "i-2"}}, ""},
-		{"ended", []efsync.Record{{ID: "a", Start: start, Status: kpi.StatusSuccess}}, ""},
-		{"past its window", []efsync.Record{{ID: "a", Start: now.Add(-time.Hour)}}, ""},
-		{"none", nil, ""},
+		{"unclaimed", []efsync.Record{{ID: "a", Start: start}}, false, "a"},
+		{"newest unclaimed", []efsync.Record{{ID: "a", Start: start}, {ID: "b", Start: start}}, false, "b"},
+		{"mine first", []efsync.Record{{ID: "a", Start: start, Host: "i-1"}, {ID: "b", Start: start}}, false, "a"},
+		{"another's", []efsync.Record{{ID: "a", Start: start, Host: "i-2"}}, false, ""},
+		{"another's, shared", []efsync.Record{{ID: "a", Start: start, Host: "i-2"}}, true, "a"},
+		{"ended", []efsync.Record{{ID: "a", Start: start, Status: kpi.StatusSuccess}}, false, ""},
+		{"ended, shared", []efsync.Record{{ID: "a", Start: start, Host: "i-2", Status: kpi.StatusSuccess}}, true, ""},
+		{"past its window", []efsync.Record{{ID: "a", Start: now.Add(-time.Hour)}}, false, ""},
+		{"past its window, shared", []efsync.Record{{ID: "a", Start: now.Add(-time.Hour), Host: "i-2"}}, true, ""},
+		{"none", nil, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := pickJob(tt.recs, "i-1", now, time.Hour)
+			got, ok := pickJob(tt.recs, "i-1", now, time.Hour, tt.shared)
 			if ok != (tt.want != "") || got.ID != tt.want {
 				t.Errorf("got %q %v, want %q", got.ID, ok, tt.want)
 			}

@@ -52,7 +52,7 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 // work copies one delivered task, then acknowledges and reports it.
 func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsCache) error {
 	t := d.Task()
-	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt())
+	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt(), "worker", o.WorkerID)
 	if o.Job != "" && t.Job != o.Job {
 		log.Info("task of another job dropped", "job", t.Job, "want", o.Job)
 		return d.Done(ctx)
@@ -80,7 +80,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 	}
 	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
 		Files: rep.Files, Bytes: rep.Bytes}
-	log.Debug("chunk copied", "failed", len(failed))
+	log.Info("chunk copied", "files", len(rels), "failed", len(failed), "bytes", rep.Bytes.Transferred)
 	return q.Report(ctx, c)
 }
 

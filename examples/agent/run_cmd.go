@@ -24,6 +24,8 @@ type runFlags struct {
 	lockWait     time.Duration
 	stateDir     string
 	queue        string
+	jobPoll      time.Duration
+	heartbeat    time.Duration
 }
 
 func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
@@ -44,6 +46,8 @@ func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.force, "force", false, "prune even after a suspect snapshot")
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "wait up to `D` for another backup or prune of the repository to end")
 	fs.StringVar(&f.queue, "queue", "", "share each backup with the group's other agents through the SQS queue `URL` (and URL-done): the agent whose conditional write in the table wins leads, all copy")
+	fs.DurationVar(&f.heartbeat, "heartbeat", 10*time.Second, "with --queue, extend a partition's visibility every `D`, by 3 × D")
+	fs.DurationVar(&f.jobPoll, "job-poll", 15*time.Second, "with --queue, a worker reads its job's record every `D`, to end with it")
 	fs.StringVar(&f.stateDir, "state-dir", "", "listen for agent stop in `DIR` (default $XDG_STATE_HOME/efsync or ~/.local/state/efsync)")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -106,6 +110,8 @@ func (f *runFlags) check(args []string) (jobOptions, error) {
 		return o, fmt.Errorf("--window %s: want the orchestrator's window, a positive duration", f.window)
 	case f.maxDuration != 0:
 		return o, fmt.Errorf("--max-duration: a job ends with its --window")
+	case f.jobPoll <= 0 || f.heartbeat <= 0:
+		return o, fmt.Errorf("--job-poll %s, --heartbeat %s: want positive durations", f.jobPoll, f.heartbeat)
 	case f.recordDays <= 0:
 		return o, fmt.Errorf("--record-days %d: want a positive count", f.recordDays)
 	case f.maxShrink <= 0 || f.maxShrink >= 1:
@@ -116,7 +122,8 @@ func (f *runFlags) check(args []string) (jobOptions, error) {
 		return o, err
 	}
 	f.res.TTL = time.Duration(f.recordDays) * 24 * time.Hour
-	return jobOptions{Engine: eo, Window: f.window, CompleteWait: f.completeWait, StateDir: f.stateDir,
+	eo.Heartbeat = f.heartbeat
+	return jobOptions{Engine: eo, Window: f.window, CompleteWait: f.completeWait, StateDir: f.stateDir, JobPoll: f.jobPoll,
 		Backup:  efsync.BackupOptions{Keep: f.keep.retention(), MaxShrink: f.maxShrink, Force: f.force, LockWait: f.lockWait},
 		Verbose: f.verbose, AsJSON: f.asJSON}, nil
 }

@@ -17,7 +17,8 @@ import (
 type Config struct {
 	// Plan is each night's backup: EFSYNC_LABEL, EFSYNC_SOURCE and
 	// EFSYNC_REPO (the mount points on the agent), EFSYNC_WINDOW,
-	// EFSYNC_MARGIN, EFSYNC_KEEP, EFSYNC_NOTIFY_SUCCESS.
+	// EFSYNC_MARGIN, EFSYNC_KEEP, EFSYNC_NOTIFY_SUCCESS, EFSYNC_AGENTS
+	// (the agents that share each backup; default 1).
 	Plan orchestrate.Plan
 	// Resources are the stack's resources the backends work on.
 	Resources Resources
@@ -90,6 +91,12 @@ func configFrom(getenv func(string) string) (Config, error) {
 		return Config{}, err
 	}
 	r.TTL = time.Duration(days) * 24 * time.Hour
+	if p.Agents, err = count("EFSYNC_AGENTS", getenv("EFSYNC_AGENTS"), 1); err != nil {
+		return Config{}, err
+	}
+	if p.Agents < 1 {
+		return Config{}, fmt.Errorf("EFSYNC_AGENTS %d: want 1 or more", p.Agents)
+	}
 	if p.NotifySuccess, err = boolean("EFSYNC_NOTIFY_SUCCESS", getenv("EFSYNC_NOTIFY_SUCCESS")); err != nil {
 		return Config{}, err
 	}

@@ -35,8 +35,11 @@ func TestConfigFrom(t *testing.T) {
 	}
 	p, r := c.Plan, c.Resources
 	if p.Label != "daily" || p.Window != 3*time.Hour || p.Margin != 15*time.Minute || p.Keep.Last != 7 || p.NotifySuccess ||
-		r.TTL != 90*24*time.Hour || r.Namespace != "efsync" || r.AgentPath != "/usr/local/bin/efsync-agent" || r.Table != "efsync-backups" {
+		p.Agents != 1 || r.TTL != 90*24*time.Hour || r.Namespace != "efsync" || r.AgentPath != "/usr/local/bin/efsync-agent" || r.Table != "efsync-backups" {
 		t.Errorf("defaults: %+v", c)
+	}
+	if c, err := configFrom(env(map[string]string{"EFSYNC_AGENTS": "3"})); err != nil || c.Plan.Agents != 3 {
+		t.Errorf("EFSYNC_AGENTS 3: %d agents, %v", c.Plan.Agents, err)
 	}
 	tests := []struct {
 		name    string
@@ -50,6 +53,8 @@ func TestConfigFrom(t *testing.T) {
 		{"bad keep", map[string]string{"EFSYNC_KEEP": "seven"}, `EFSYNC_KEEP "seven"`},
 		{"bad record days", map[string]string{"EFSYNC_RECORD_DAYS": "-1"}, `EFSYNC_RECORD_DAYS "-1"`},
 		{"bad bool", map[string]string{"EFSYNC_NOTIFY_SUCCESS": "yes please"}, `EFSYNC_NOTIFY_SUCCESS "yes please": want true or false`},
+		{"no agents", map[string]string{"EFSYNC_AGENTS": "0"}, "EFSYNC_AGENTS 0: want 1 or more"},
+		{"bad agents", map[string]string{"EFSYNC_AGENTS": "three"}, `EFSYNC_AGENTS "three"`},
 		{"relative source", map[string]string{"EFSYNC_SOURCE": "mnt/src"}, "want absolute paths"},
 		{"restore label", map[string]string{"EFSYNC_LABEL": "restore"}, "the label of restores"},
 	}

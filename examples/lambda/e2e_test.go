@@ -110,9 +110,16 @@ func (w *e2e) start(t *testing.T) string {
 // exit code and output.
 func (w *e2e) agent(t *testing.T) (*os.Process, func() (int, string)) {
 	t.Helper()
-	cmd := exec.Command(w.bin, "run", "--aws", "--table", w.table, "--bucket", stackBucket, "--group", stackGroup,
-		"--hook", stackHook, "--window", "1h", "--keep", "3", "--complete-wait", "30s", "-v")
-	cmd.Env = w.agentEnv(w.home)
+	return w.agentOn(t, w.agentEnv(w.home))
+}
+
+// agentOn starts the agent with env, and extra flags.
+func (w *e2e) agentOn(t *testing.T, env []string, extra ...string) (*os.Process, func() (int, string)) {
+	t.Helper()
+	args := append([]string{"run", "--aws", "--table", w.table, "--bucket", stackBucket, "--group", stackGroup,
+		"--hook", stackHook, "--window", "1h", "--keep", "3", "--complete-wait", "30s", "-v"}, extra...)
+	cmd := exec.Command(w.bin, args...)
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -209,6 +216,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a restore request", func(t *testing.T) { w.restore(t, night2) })
 	t.Run("a repeated start delivery", w.repeatedStart)
 	t.Run("a failed run leaves its log", w.failedRun)
+	t.Run("three agents share a night", w.sharedNight)
 	if t.Failed() {
 		return // the operations of a run cut short are not all the code calls
 	}

@@ -242,11 +242,11 @@ func (h *Handler) restore(ctx context.Context, r restoreReq) ([]string, error) {
 }
 
 // restorePlan returns the plan of a restore of spec (ID[/PATH]) into
-// target, within the backups' window. Its notice goes out whatever its
-// status: someone asked for it.
+// target, within the backups' window, on one agent: a restore is not
+// shared. Its notice goes out whatever its status: someone asked for it.
 func (h *Handler) restorePlan(spec, target string) orchestrate.Plan {
 	return orchestrate.Plan{Label: restoreLabel, Source: spec, Repo: target,
-		Window: h.cfg.Plan.Window, Margin: h.cfg.Plan.Margin, NotifySuccess: true}
+		Window: h.cfg.Plan.Window, Margin: h.cfg.Plan.Margin, NotifySuccess: true, Agents: 1}
 }
 
 // records returns the Catalog's records by id.

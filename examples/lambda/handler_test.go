@@ -394,7 +394,7 @@ func TestRestore(t *testing.T) {
 	}
 	j := w.c.jobs[0]
 	want := orchestrate.Plan{Label: restoreLabel, Source: backup + "/projects/alpha", Repo: "/mnt/efsync/source/restored/alpha-20300302",
-		Window: 3 * time.Hour, Margin: 15 * time.Minute, NotifySuccess: true}
+		Window: 3 * time.Hour, Margin: 15 * time.Minute, NotifySuccess: true, Agents: 1}
 	if d := cmp.Diff(want, j.Plan); d != "" || j.ID != res.IDs[0] {
 		t.Errorf("restore job %s (-want +got):\n%s", j.ID, d)
 	}

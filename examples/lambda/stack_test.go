@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -43,6 +44,8 @@ const (
 // (AWS_ENDPOINT_URL_<SERVICE>), as the SDK reads them.
 type stack struct {
 	fake   *awsfake.Server
+	sqs    *awsfake.SQSState
+	tasks  string // the tasks queue's URL, as template.json names it
 	rec    *recorder
 	s3     *s3mem.Backend
 	dynamo string // dynalite's own URL, for the test's reads
@@ -55,6 +58,9 @@ func newStack(t *testing.T) *stack {
 	t.Helper()
 	s := &stack{fake: awsfake.Start(t), rec: &recorder{ops: map[string]bool{}}, s3: s3mem.New(),
 		dynamo: awstest.NeedDynalite(t, dynalite.d, dynalite.err), table: "efsync-backups-" + strings.ToLower(t.Name())}
+	s.sqs = s.fake.SQS()
+	s.tasks = s.sqs.CreateQueue("efsync-tasks", time.Minute)
+	s.sqs.CreateQueue("efsync-tasks-done", time.Minute)
 	if err := s.s3.CreateBucket(stackBucket); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +80,7 @@ func newStack(t *testing.T) *stack {
 		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
 		"AWS_ENDPOINT_URL_AUTO_SCALING": s.fake.URL, "AWS_ENDPOINT_URL_SSM": s.fake.URL,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": s.fake.URL, "AWS_ENDPOINT_URL_SNS": s.fake.URL,
-		"AWS_ENDPOINT_URL_CLOUDWATCH":       s.fake.URL,
+		"AWS_ENDPOINT_URL_CLOUDWATCH": s.fake.URL, "AWS_ENDPOINT_URL_SQS": s.fake.URL,
 		"AWS_ENDPOINT_URL_DYNAMODB":         s.rec.proxy(t, s.dynamo, dynamoOp),
 		"AWS_ENDPOINT_URL_S3":               s.rec.proxy(t, s3srv.URL, s3Op),
 		"AWS_EC2_METADATA_SERVICE_ENDPOINT": imdsSrv.URL,
@@ -122,6 +128,24 @@ func (s *stack) agentEnv(home string) []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state")}
 	for _, k := range slices.Sorted(maps.Keys(s.env)) {
 		env = append(env, k+"="+s.env[k])
+	}
+	return env
+}
+
+// instanceEnv is agentEnv on another instance: a metadata service of
+// its own says so.
+func (s *stack) instanceEnv(t *testing.T, home, instance string) []string {
+	t.Helper()
+	imds := http.NewServeMux()
+	imds.HandleFunc("PUT /latest/api/token", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "token") })
+	imds.HandleFunc("GET /latest/meta-data/instance-id", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, instance) })
+	srv := httptest.NewServer(imds)
+	t.Cleanup(srv.Close)
+	env := s.agentEnv(home)
+	for i, kv := range env {
+		if strings.HasPrefix(kv, "AWS_EC2_METADATA_SERVICE_ENDPOINT=") {
+			env[i] = "AWS_EC2_METADATA_SERVICE_ENDPOINT=" + srv.URL
+		}
 	}
 	return env
 }

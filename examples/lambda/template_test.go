@@ -63,14 +63,19 @@ func TestTemplate(t *testing.T) {
 // and agent run --aws with the Lambda's window.
 func TestTemplateUserData(t *testing.T) {
 	tpl := readTemplate(t)
-	ud := tpl.Resources["LaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(map[string]any)["Fn::Sub"].(string)
+	sub := tpl.Resources["LaunchTemplate"].Properties["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(map[string]any)["Fn::Sub"].([]any)
+	ud := sub[0].(string)
+	queue := fmt.Sprint(sub[1].(map[string]any)["QueueFlag"])
+	if want := "map[Fn::If:[Shared map[Fn::Sub:--queue ${Tasks} ] ]]"; queue != want {
+		t.Errorf("QueueFlag %s, want %s: the agents share a backup only when there are several", queue, want)
+	}
 	for _, want := range []string{
 		"nfsvers=4.1,rsize=1048576,wsize=1048576,timeo=600,retrans=2,hard,noresvport",
 		"${SourceEfs}.efs.${AWS::Region}.${AWS::URLSuffix}:/ /mnt/efsync/source",
 		"${DestinationEfs}.efs.${AWS::Region}.${AWS::URLSuffix}:/ /mnt/efsync/backup",
 		"aws s3 cp s3://${LogBucket}/${AgentKey} /usr/local/bin/efsync-agent",
 		"efsync-agent run --aws --table ${Table} --bucket ${LogBucket} --group ${AWS::StackName}-agents --hook efsync-terminate --window ${BackupWindow}m",
-		"--state-dir /var/lib/efsync",
+		"--state-dir /var/lib/efsync ${QueueFlag}-v",
 	} {
 		if !strings.Contains(ud, want) {
 			t.Errorf("user data lacks %q", want)
@@ -144,7 +149,15 @@ func checkRefs(tpl *template) []error {
 					resource(x.([]any)[0].(string), where)
 				case "Fn::Sub":
 					s, _ := x.(string)
+					var own map[string]any // the list form's variables
+					if l, ok := x.([]any); ok && len(l) == 2 {
+						s, _ = l[0].(string)
+						own, _ = l[1].(map[string]any)
+					}
 					for _, m := range subVar.FindAllStringSubmatch(s, -1) {
+						if _, ok := own[m[1]]; ok {
+							continue
+						}
 						if n, _, attr := strings.Cut(m[1], "."); attr {
 							resource(n, where)
 						} else {

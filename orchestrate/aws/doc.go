@@ -1,13 +1,14 @@
 // Package aws holds the orchestrate backends on AWS, the only package of
 // efsync that imports the AWS SDK (aws-sdk-go-v2):
 //
-//	Fleet      Auto Scaling: desired capacity Resources.Capacity, then 0;
-//	           CompleteLifecycle (CONTINUE) for the terminate hook
+//	Fleet      Auto Scaling: desired capacity the plan's Agents (else
+//	           Resources.Capacity), then 0; CompleteLifecycle (CONTINUE)
+//	           for the terminate hook
 //	Timer      EventBridge: a rule per backup, firing once, removed by Cancel
 //	Commander  SSM SendCommand, AWS-RunShellScript: AGENT stop --id ID
 //	Catalog    DynamoDB, key BackupId: the seed's KPIs, phases and status as
 //	           attributes, the whole record as JSON, a Number TTL,
-//	           conditional writes
+//	           conditional writes; Lead elects one agent of a shared job
 //	Logs       S3: efsync-logs/<label>/<id>/<part>.log, a part per Open
 //	Notifier   SNS: the notice's subject, and the notice as JSON
 //	Metrics    CloudWatch PutMetricData, converted from kpi.Report here
@@ -18,9 +19,12 @@
 //
 //	schedule  -> Handle(ScheduleStart{At})  -> Catalog.Put (claims the slot)
 //	                                        -> Timer.Set: rule efsync-ID, input {"efsyncWindowEnd": ID}
-//	                                        -> Fleet.Start: Job in the item, desired capacity 1
+//	                                        -> Fleet.Start: Job in the item, desired capacity N
 //	instance  -> agent: Catalog.Jobs/Job, backup, Put record, upload logs,
 //	             Fleet.CompleteLifecycle, scale to 0 when done early
+//	N > 1     -> each agent: Catalog.Lead (a conditional write); the winner
+//	             backs up publishing to the Queue and copies too, the others
+//	             copy from the Queue until the record has a status
 //	rule      -> ParseTimerEvent -> Handle(WindowEnd{ID}) -> Fleet.Stop: desired 0
 //	hook      -> Handle(StopRequested{ID}) -> Commander.Stop: SSM, agent stop --id ID
 //	terminated-> Handle(AgentGone{ID}) -> metrics, a notice unless success
@@ -39,5 +43,14 @@
 // The Catalog's writes are conditional, so that neither two orchestrator
 // invocations for one scheduled start (at-least-once delivery, Lambda's
 // retries) start two backups, nor a late or repeated write takes a job
-// backwards: see Catalog, ErrClaimed and ErrStale.
+// backwards, nor two agents lead one job: see Catalog, ErrClaimed,
+// ErrStale and Catalog.Lead.
+//
+// Of a shared job's agents only the leader is the job's host: the
+// Lambda's terminate hook stops it through SSM, and lets the workers'
+// instances go at once (their shutdown's SIGTERM stops them gracefully;
+// a partition in flight is delivered again, to nobody, and dropped by
+// the next job's workers). A leader that dies takes its job with it: the
+// job is recorded as gone with its instance, and the next backup goes on
+// with its tree.
 package aws

@@ -85,6 +85,9 @@ func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst stri
 		if l.groups != nil && e.Nlink > 1 && !e.IsDir() {
 			*l.groups = append(*l.groups, e.Path)
 		}
+		if l.e.o.onQueued != nil && !e.IsDir() && e.Err == nil { // directories are the leader's copier's
+			l.e.o.onQueued(e.Path)
+		}
 	}
 	ch.ID += l.idBase
 	if err := l.j.pending(ch.ID, ch.Entries); err != nil {

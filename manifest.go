@@ -40,6 +40,7 @@ type manifestLog struct {
 	recs  *manifest.Sorter // every entry, as reported
 	todo  *manifest.Sorter // path-only records, Mode holding need flags
 	wrote *manifest.Sorter // path-only: the entries the run wrote
+	queue *manifest.Sorter // path-only: published to workers (manifest_queued.go)
 
 	mu  sync.Mutex
 	err error // the first failure to record: no manifest then
@@ -48,7 +49,7 @@ type manifestLog struct {
 func newManifestLog(noXattrs bool) *manifestLog {
 	o := manifest.Options{TempDir: os.TempDir()} // a local disk: runs are scratch
 	return &manifestLog{noXattrs: noXattrs, recs: manifest.NewSorter(o),
-		todo: manifest.NewSorter(o), wrote: manifest.NewSorter(o)}
+		todo: manifest.NewSorter(o), wrote: manifest.NewSorter(o), queue: manifest.NewSorter(o)}
 }
 
 // onDone records one entry the copier reported.
@@ -86,6 +87,7 @@ func (m *manifestLog) abort() {
 	m.recs.Abort()
 	m.todo.Abort()
 	m.wrote.Abort()
+	m.queue.Abort()
 }
 
 // wrote reports whether an outcome wrote to the destination.

@@ -32,6 +32,13 @@ func (m *manifestLog) build(ctx context.Context, repo, dir, id, parent string, w
 	if err := os.MkdirAll(filepath.Dir(manifestPath(repo, id)), 0o700); err != nil {
 		return err
 	}
+	parentTree := ""
+	if parent != "" {
+		parentTree = filepath.Join(filepath.Dir(dir), parent)
+	}
+	if err := m.addQueued(ctx, dir, parentTree, workers); err != nil {
+		return err
+	}
 	recs, err := m.recs.Sort()
 	if err != nil {
 		return err

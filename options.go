@@ -132,8 +132,10 @@ type Options struct {
 	refGroups  map[string]bool
 	// the file refGroups was read from, for a queue's workers
 	refGroupsFile string
-	// and what the copier reports of each entry, for the manifest.
-	onDone func(transfer.Done)
+	// and what the copier reports of each entry, for the manifest, and,
+	// with a Queue, the paths published to workers instead.
+	onDone   func(transfer.Done)
+	onQueued func(rel string)
 }
 
 // Option sets one of the Options.

@@ -1,12 +1,17 @@
 package efsync
 
 import (
+	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/efsync/efsync/internal/manifest"
 	"github.com/efsync/efsync/internal/testtree"
+	"github.com/efsync/efsync/kpi"
 )
 
 // TestBackupThroughQueue: a backup whose copies workers do is a snapshot
@@ -35,6 +40,18 @@ func TestBackupThroughQueue(t *testing.T) {
 	second := backupOK(t, src, repo, o)
 	sameAs(t, "second snapshot", now, filepath.Join(repo, DefaultLabel, second.ID))
 	sameAs(t, "first snapshot after the second", before, filepath.Join(repo, DefaultLabel, first.ID))
+	wrote := map[string]bool{}
+	wr, err := manifest.Open(wrotePath(repo, second.ID))
+	must(t, err)
+	for {
+		r, err := wr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		must(t, err)
+		wrote[r.Path] = true
+	}
+	wr.Close()
 	shared := 0
 	for rel, n := range now {
 		old, ok := before[rel]
@@ -51,8 +68,19 @@ func TestBackupThroughQueue(t *testing.T) {
 		} else {
 			shared++
 		}
+		if wrote[rel] {
+			t.Errorf("%s is linked from the parent, but in the list of what the backup wrote", rel)
+		}
 	}
-	if shared == 0 {
-		t.Error("no unchanged file: the test shows nothing")
+	if shared == 0 || len(wrote) == 0 {
+		t.Errorf("%d unchanged files, %d written: the test shows nothing", shared, len(wrote))
+	}
+	// The manifest holds what the workers copied, though no copy of
+	// theirs reported to the leader's manifest log.
+	for _, full := range []bool{false, true} {
+		vr, err := Verify(context.Background(), repo, second.ID, VerifyOptions{Full: full})
+		if err != nil || vr.Status != kpi.StatusSuccess || vr.Checked == 0 {
+			t.Errorf("verify (full %v): %v, %+v", full, err, vr)
+		}
 	}
 }

@@ -186,7 +186,7 @@ func (l *leader) ended(c Completion) bool {
 // taskCopy returns the copy options of o that workers need, with
 // absolute paths: each host mounts the trees at the same places.
 func taskCopy(o *Options) (TaskCopy, error) {
-	c := TaskCopy{Checksum: o.Checksum, InPlace: o.InPlace, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
+	c := TaskCopy{Checksum: o.Checksum, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
 	for _, d := range o.LinkDest {
 		abs, err := filepath.Abs(d)
 		if err != nil {

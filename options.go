@@ -197,6 +197,11 @@ func (o *Options) validate() error {
 		return usage("huge min %d, workers %d, piece %d: want positive values, or 0 for the defaults", o.HugeMin, o.HugeWorkers, o.HugePiece)
 	case o.Queue != nil && (o.DryRun || o.Resume != ""):
 		return usage("a run shared through a queue can't be a dry run, nor resume a run")
+	case o.Queue != nil && o.InPlace:
+		// Only the leader's journal tracks files being rewritten in
+		// place: one a dead worker left half-written would pass the next
+		// run's quick check.
+		return usage("a run shared through a queue can't copy in place")
 	case o.Resume != "" && !validRunID(o.Resume):
 		return usage("resume %q: not a run id", o.Resume)
 	}

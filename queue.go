@@ -76,7 +76,6 @@ type TaskCopy struct {
 	// repository's state; "" for none.
 	RefGroups   string `json:"refGroups,omitempty"`
 	Checksum    bool   `json:"checksum,omitempty"`
-	InPlace     bool   `json:"inPlace,omitempty"`
 	HugeMin     int64  `json:"hugeMin,omitempty"`
 	HugeWorkers int    `json:"hugeWorkers,omitempty"`
 	HugePiece   int64  `json:"hugePiece,omitempty"`

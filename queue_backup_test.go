@@ -84,3 +84,24 @@ func TestBackupThroughQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueRefusesWhatWorkersCantDo: a shared run can't be a dry run,
+// resume a run, nor copy in place; refused as bad input, before the
+// destination is touched.
+func TestQueueRefusesWhatWorkersCantDo(t *testing.T) {
+	src, dst := queueTree(t)
+	before := scan(t, dst)
+	q := NewMemQueue(time.Minute)
+	for name, o := range map[string]Option{
+		"dry run":  DryRun(func(string) {}),
+		"resume":   Resume("20300101T000000.000Z-abcdef"),
+		"in place": func(o *Options) { o.InPlace = true },
+	} {
+		_, err := Sync(context.Background(), src, dst, WithQueue(q), o)
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%s: %v, want a usage error", name, err)
+		}
+	}
+	sameAs(t, "destination", before, dst)
+}

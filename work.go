@@ -121,7 +121,7 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refG
 	}
 	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
 		LinkDest: t.Copy.LinkDest}
-	to.Checksum, to.InPlace = t.Copy.Checksum || o.Checksum, t.Copy.InPlace
+	to.Checksum = t.Copy.Checksum || o.Checksum
 	to.HugeMin, to.HugeWorkers, to.HugePiece = t.Copy.HugeMin, t.Copy.HugeWorkers, t.Copy.HugePiece
 	if t.Copy.RefGroups != "" {
 		groups, err := refs.get(t.Copy.RefGroups)

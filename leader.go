@@ -167,6 +167,12 @@ func (l *leader) ended(c Completion) bool {
 	if len(failed) > 0 {
 		part.Status, part.Error = kpi.StatusPartial, failed[len(failed)-1]+": failed"
 	}
+	if n := len(c.Errors); n > 0 {
+		part.Status, part.Error = kpi.StatusPartial, c.Errors[n-1].Message
+	}
+	for _, e := range c.Errors {
+		l.counters.AddError(e.record())
+	}
 	l.counters.AddWork(c.Files, c.Bytes)
 	l.counters.AddPartition(part)
 	return true

@@ -23,7 +23,8 @@ type Queue interface {
 	Publish(ctx context.Context, t Task) error
 	// Receive blocks until a task is visible, and hides it from other
 	// workers for the queue's visibility timeout. It returns ctx's error
-	// when ctx is done.
+	// when ctx is done, and then SHOULD take no task: a worker that stops
+	// would hide it from the others for a visibility timeout.
 	Receive(ctx context.Context) (Delivery, error)
 	// Report sends a completion to the leader.
 	Report(ctx context.Context, c Completion) error

@@ -45,8 +45,9 @@ func queueTree(t *testing.T) (src, dst string) {
 	return src, dst
 }
 
-// startWorkers runs n workers on q until the test ends.
-func startWorkers(t *testing.T, q Queue, n int) {
+// startWorkers runs n workers on q until the test ends, or until stop,
+// which waits for them to return.
+func startWorkers(t *testing.T, q Queue, n int) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -59,7 +60,9 @@ func startWorkers(t *testing.T, q Queue, n int) {
 			}
 		})
 	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	stop = func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return stop
 }
 
 // checkPartitions fails unless rep counts each published chunk once.

@@ -24,6 +24,7 @@ type leader struct {
 	j        *journal
 	counters *kpi.Counters
 	c        *transfer.Copier // prepares; Finish runs on it after
+	hard     context.Context  // the wait for published chunks ends when it is done
 	idBase   int
 	runID    string
 	groups   *[]string // if set, gets the paths of hard-link group members
@@ -35,8 +36,12 @@ type leader struct {
 	failed  int
 }
 
-// Run publishes what produce sends and waits for the completions.
-// complete says every chunk was published and reported.
+// Run publishes what produce sends and waits for the completions. When
+// ctx is done (a signal, the deadline), it publishes no more chunks, and
+// waits for those published until l.hard ends too: workers are copying
+// them, as a pass's copies go on (see pass.Run). complete says every
+// chunk was published and reported; err is what stopped the run early:
+// the queue's, the journal's, or the hard context's.
 func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err error) {
 	l.started = map[int]kpi.Partition{}
 	l.runID = l.counters.Report().RunID
@@ -51,13 +56,26 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	if l.copy, err = taskCopy(l.e.o); err != nil {
 		return false, err
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(l.hard)
+	prodCtx, cancelProd := context.WithCancel(gctx)
+	defer cancelProd()
+	defer context.AfterFunc(ctx, cancelProd)() // a stop ends the crawl, not the wait
 	chunks := make(chan partition.Chunk, 2)
 	total := make(chan int, 1)
-	g.Go(func() error { return produce(gctx, chunks) })
+	g.Go(func() error {
+		err := produce(prodCtx, chunks)
+		if err != nil && ctx.Err() != nil && gctx.Err() == nil {
+			return nil // stopped, not failed
+		}
+		complete = err == nil && ctx.Err() == nil
+		return err
+	})
 	g.Go(func() error {
 		n := 0
 		for ch := range chunks {
+			if ctx.Err() != nil {
+				continue // stopped: drain, so that the crawl can end
+			}
 			if err := l.publish(gctx, &ch, src, dst); err != nil {
 				return err
 			}
@@ -70,7 +88,7 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	if err := g.Wait(); err != nil {
 		return false, err
 	}
-	return ctx.Err() == nil, nil
+	return complete, nil
 }
 
 // publish books, journals and prepares ch, then queues it.
@@ -177,6 +195,12 @@ func (l *leader) ended(c Completion) bool {
 	part.End, part.Status, part.Attempts = time.Now(), kpi.StatusSuccess, c.Attempt
 	if len(failed) > 0 {
 		part.Status, part.Error = kpi.StatusPartial, failed[len(failed)-1]+": failed"
+	}
+	if n := len(c.Errors); n > 0 {
+		part.Status, part.Error = kpi.StatusPartial, c.Errors[n-1].Message
+	}
+	for _, e := range c.Errors {
+		l.counters.AddError(e.record())
 	}
 	l.counters.AddWork(c.Files, c.Bytes)
 	l.counters.AddPartition(part)

@@ -61,6 +61,9 @@ func (q *MemQueue) signal() {
 // Receive returns the first visible task, waiting for one.
 func (q *MemQueue) Receive(ctx context.Context) (Delivery, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err // first: a worker that stops takes no task
+		}
 		q.mu.Lock()
 		now, next := time.Now(), time.Duration(0)
 		for _, m := range q.tasks {
@@ -110,6 +113,9 @@ func (q *MemQueue) Report(ctx context.Context, c Completion) error {
 // Completion returns the oldest completion, waiting for one.
 func (q *MemQueue) Completion(ctx context.Context) (Completion, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return Completion{}, err
+		}
 		q.mu.Lock()
 		if len(q.completions) > 0 {
 			body := q.completions[0]

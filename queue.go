@@ -23,7 +23,8 @@ type Queue interface {
 	Publish(ctx context.Context, t Task) error
 	// Receive blocks until a task is visible, and hides it from other
 	// workers for the queue's visibility timeout. It returns ctx's error
-	// when ctx is done.
+	// when ctx is done, and then SHOULD take no task: a worker that stops
+	// would hide it from the others for a visibility timeout.
 	Receive(ctx context.Context) (Delivery, error)
 	// Report sends a completion to the leader.
 	Report(ctx context.Context, c Completion) error
@@ -92,6 +93,35 @@ type Completion struct {
 	// the leader adds those of each chunk's first completion to its own.
 	Files kpi.FileCounts `json:"files"`
 	Bytes kpi.ByteCounts `json:"bytes"`
+	// Errors are the errors the worker's copy of the chunk kept, up to
+	// its Options.MaxErrors: the leader books those of each chunk's
+	// first completion, so that its report tells why an entry failed.
+	Errors []TaskError `json:"errors,omitempty"`
+}
+
+// TaskError is a kpi.ErrorRecord as a Completion carries it: its path in
+// bytes, as in Task, for the same reason.
+type TaskError struct {
+	Path    []byte    `json:"path"`
+	Class   kpi.Class `json:"class"`
+	Message string    `json:"message"`
+}
+
+// taskErrors returns rs as a Completion carries them.
+func taskErrors(rs []kpi.ErrorRecord) []TaskError {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make([]TaskError, len(rs))
+	for i, r := range rs {
+		out[i] = TaskError{Path: []byte(r.Path), Class: r.Class, Message: r.Message}
+	}
+	return out
+}
+
+// record returns e as kpi keeps it.
+func (e TaskError) record() kpi.ErrorRecord {
+	return kpi.ErrorRecord{Path: string(e.Path), Class: e.Class, Message: e.Message}
 }
 
 // maxInline is the largest encoded task sent whole; larger ones refer to

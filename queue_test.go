@@ -4,11 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/efsync/efsync/internal/latencyfs"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
 )
@@ -42,8 +45,9 @@ func queueTree(t *testing.T) (src, dst string) {
 	return src, dst
 }
 
-// startWorkers runs n workers on q until the test ends.
-func startWorkers(t *testing.T, q Queue, n int) {
+// startWorkers runs n workers on q until the test ends, or until stop,
+// which waits for them to return.
+func startWorkers(t *testing.T, q Queue, n int) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -56,7 +60,9 @@ func startWorkers(t *testing.T, q Queue, n int) {
 			}
 		})
 	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	stop = func() { cancel(); wg.Wait() }
+	t.Cleanup(stop)
+	return stop
 }
 
 // checkPartitions fails unless rep counts each published chunk once.
@@ -166,5 +172,34 @@ func TestQueueDropsOtherJobsTasks(t *testing.T) {
 	defer rcancel()
 	if d, err := q.Receive(rctx); err == nil {
 		t.Errorf("task %+v left in the queue: want the ended job's dropped", d.Task())
+	}
+}
+
+// TestQueueWorkersErrorsReachLeader: a source file that a worker cannot
+// read (EIO, through latencyfs) is in the leader's report with its
+// class and message, not only counted as failed.
+func TestQueueWorkersErrorsReachLeader(t *testing.T) {
+	src, dst := queueTree(t)
+	bad := "bad\xff" // not UTF-8: the path crosses the queue in base64
+	must(t, os.WriteFile(filepath.Join(src, bad), []byte("unreadable"), 0o644))
+	m := latencyfs.Start(t, filepath.Dir(src), latencyfs.Options{})
+	must(t, m.SetFaults([]latencyfs.Fault{{Op: "read", Path: "src/bad*", Errno: syscall.EIO}}))
+	q := NewMemQueue(time.Minute)
+	startWorkers(t, q, 2)
+	rep, err := Sync(context.Background(), m.Dir()+"/src", dst, WithQueue(q), MaxFiles(16), Workers(2))
+	if err != nil || rep.Status != kpi.StatusPartial {
+		t.Fatalf("sync: %v, %v; want status partial", err, rep.Status)
+	}
+	var got []kpi.ErrorRecord
+	for _, r := range rep.Errors.First {
+		if r.Path == bad {
+			got = append(got, r)
+		}
+	}
+	if len(got) != 1 || got[0].Class != kpi.ClassIO || !strings.Contains(got[0].Message, "input/output error") {
+		t.Errorf("errors of %q in the report: %+v; want one of class io", bad, rep.Errors.First)
+	}
+	if rep.Errors.Total != 1 || rep.Errors.ByClass.IO != 1 {
+		t.Errorf("errors %+v, want one, of class io", rep.Errors)
 	}
 }

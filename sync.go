@@ -242,7 +242,7 @@ func (e *engine) full(ctx, hard context.Context, j *journal, counters *kpi.Count
 	var failed int
 	var complete bool
 	if o.Queue != nil {
-		l := &leader{e: e, j: j, counters: counters, c: c, idBase: base}
+		l := &leader{e: e, j: j, counters: counters, c: c, hard: hard, idBase: base}
 		if o.groupsFile != "" {
 			l.groups = &groups
 		}

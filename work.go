@@ -79,7 +79,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 		return fmt.Errorf("ack chunk %d: %w", t.Chunk, err)
 	}
 	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
-		Files: rep.Files, Bytes: rep.Bytes}
+		Files: rep.Files, Bytes: rep.Bytes, Errors: taskErrors(rep.Errors.First)}
 	log.Info("chunk copied", "files", len(rels), "failed", len(failed), "bytes", rep.Bytes.Transferred)
 	return q.Report(ctx, c)
 }

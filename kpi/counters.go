@@ -120,17 +120,22 @@ func (c *Counters) Error(rel string, err error) {
 	if c == nil || err == nil {
 		return
 	}
-	class := Classify(err)
-	if class == ClassVanished {
-		c.Vanished(rel)
+	c.record(ErrorRecord{Path: rel, Class: Classify(err), Message: err.Error()})
+}
+
+// record counts r in its class and keeps it if fewer than
+// Options.MaxErrors were kept; a vanished entry goes to Vanished.
+func (c *Counters) record(r ErrorRecord) {
+	if r.Class == ClassVanished {
+		c.Vanished(r.Path)
 		return
 	}
-	c.n.classes[class].Add(1)
+	c.n.classes[r.Class].Add(1)
 	if c.n.errors.Add(1) > int64(c.opt.MaxErrors) {
 		return
 	}
 	c.kept.mu.Lock()
-	c.kept.errors = append(c.kept.errors, ErrorRecord{Path: rel, Class: class, Message: err.Error()})
+	c.kept.errors = append(c.kept.errors, r)
 	c.kept.mu.Unlock()
 }
 

@@ -19,3 +19,17 @@ func (c *Counters) AddWork(f FileCounts, b ByteCounts) {
 	n.literal.Add(b.Literal)
 	n.matched.Add(b.Matched)
 }
+
+// AddError counts and keeps r as Error would have, as is: an error that
+// another set of counters booked, a worker's for one partition of this
+// run. A class AddError does not know counts as ClassOther. It is safe
+// for concurrent use; a nil c does nothing.
+func (c *Counters) AddError(r ErrorRecord) {
+	if c == nil {
+		return
+	}
+	if r.Class >= numClasses {
+		r.Class = ClassOther
+	}
+	c.record(r)
+}

@@ -25,3 +25,25 @@ func TestAddWork(t *testing.T) {
 	var nilc *kpi.Counters
 	nilc.AddWork(f, b)
 }
+
+func TestAddError(t *testing.T) {
+	c := kpi.New(kpi.Options{MaxErrors: 2})
+	io := kpi.ErrorRecord{Path: "a", Class: kpi.ClassIO, Message: "read a: input/output error"}
+	perm := kpi.ErrorRecord{Path: "b", Class: kpi.ClassPermission, Message: "open b: permission denied"}
+	c.AddError(io)
+	c.AddError(perm)
+	c.AddError(io) // counted, not kept: MaxErrors
+	c.AddError(kpi.ErrorRecord{Path: "gone", Class: kpi.ClassVanished})
+	c.AddError(kpi.ErrorRecord{Path: "odd", Class: kpi.Class(200), Message: "?"})
+	r := c.Report()
+	want := kpi.ErrorSummary{Total: 4, ByClass: kpi.ErrorCounts{IO: 2, Permission: 1, Other: 1},
+		First: []kpi.ErrorRecord{io, perm}}
+	if diff := cmp.Diff(want, r.Errors); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if r.Vanished != 1 || len(r.VanishedPaths) != 1 || r.VanishedPaths[0] != "gone" {
+		t.Errorf("vanished %d %q, want 1 [gone]", r.Vanished, r.VanishedPaths)
+	}
+	var nilc *kpi.Counters
+	nilc.AddError(io)
+}

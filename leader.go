@@ -199,9 +199,11 @@ func (l *leader) ended(c Completion) bool {
 	if n := len(c.Errors); n > 0 {
 		part.Status, part.Error = kpi.StatusPartial, c.Errors[n-1].Message
 	}
-	for _, e := range c.Errors {
-		l.counters.AddError(e.record())
+	kept := make([]kpi.ErrorRecord, len(c.Errors))
+	for i, e := range c.Errors {
+		kept[i] = e.record()
 	}
+	l.counters.AddErrors(c.ErrorCounts, kept, c.VanishedTotal, paths(c.Vanished))
 	l.counters.AddWork(c.Files, c.Bytes)
 	l.counters.AddPartition(part)
 	return true

@@ -94,9 +94,15 @@ type Completion struct {
 	Files kpi.FileCounts `json:"files"`
 	Bytes kpi.ByteCounts `json:"bytes"`
 	// Errors are the errors the worker's copy of the chunk kept, up to
-	// its Options.MaxErrors: the leader books those of each chunk's
-	// first completion, so that its report tells why an entry failed.
-	Errors []TaskError `json:"errors,omitempty"`
+	// its Options.MaxErrors, and ErrorCounts all it counted: the leader
+	// books those of each chunk's first completion, so that its report
+	// tells why an entry failed, and how many did.
+	Errors      []TaskError     `json:"errors,omitempty"`
+	ErrorCounts kpi.ErrorCounts `json:"errorCounts,omitzero"`
+	// Vanished are the paths the worker found gone from the source, as
+	// many as it kept, of VanishedTotal.
+	Vanished      [][]byte `json:"vanished,omitempty"`
+	VanishedTotal int64    `json:"vanishedTotal,omitempty"`
 }
 
 // TaskError is a kpi.ErrorRecord as a Completion carries it: its path in

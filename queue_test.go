@@ -2,6 +2,7 @@ package efsync
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,5 +202,63 @@ func TestQueueWorkersErrorsReachLeader(t *testing.T) {
 	}
 	if rep.Errors.Total != 1 || rep.Errors.ByClass.IO != 1 {
 		t.Errorf("errors %+v, want one, of class io", rep.Errors)
+	}
+}
+
+// vanishing deletes, before the first task is published, its last
+// entry from the source: gone after the crawl, before the copy.
+type vanishing struct {
+	Queue
+	src  string
+	once sync.Once
+	gone string
+}
+
+func (q *vanishing) Publish(ctx context.Context, t Task) error {
+	q.once.Do(func() {
+		for i := len(t.Paths) - 1; i >= 0 && q.gone == ""; i-- {
+			p := filepath.Join(q.src, string(t.Paths[i]))
+			if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() && os.Remove(p) == nil {
+				q.gone = string(t.Paths[i])
+			}
+		}
+	})
+	return q.Queue.Publish(ctx, t)
+}
+
+// TestQueueWorkersCountsReachLeader: the leader's report counts every
+// error a worker met, past those the worker kept (its MaxErrors), and
+// the entries it found vanished.
+func TestQueueWorkersCountsReachLeader(t *testing.T) {
+	base := testtree.TempDir(t)
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	const bad = 130 // past kpi.DefaultMaxErrors, in one chunk
+	must(t, os.MkdirAll(filepath.Join(src, "bad"), 0o755))
+	for i := range bad {
+		must(t, os.WriteFile(filepath.Join(src, "bad", fmt.Sprintf("f%03d", i)), []byte("unreadable"), 0o644))
+	}
+	must(t, os.MkdirAll(filepath.Join(src, "ok"), 0o755))
+	for i := range 10 {
+		must(t, os.WriteFile(filepath.Join(src, "ok", fmt.Sprintf("f%03d", i)), []byte("fine"), 0o644))
+	}
+	m := latencyfs.Start(t, base, latencyfs.Options{})
+	// EACCES, not EIO, which the copier retries with backoff
+	must(t, m.SetFaults([]latencyfs.Fault{{Op: "read", Path: "src/bad/*", Errno: syscall.EACCES}}))
+	q := &vanishing{Queue: NewMemQueue(time.Minute), src: src}
+	startWorkers(t, q, 2)
+	rep, err := Sync(context.Background(), m.Dir()+"/src", dst, WithQueue(q), MaxFiles(1000), Workers(2))
+	if err != nil || rep.Status != kpi.StatusPartial {
+		t.Fatalf("sync: %v, %v; want status partial", err, rep.Status)
+	}
+	wantBad := int64(bad)
+	if strings.HasPrefix(q.gone, "bad/") {
+		wantBad--
+	}
+	if rep.Errors.Total != wantBad || rep.Errors.ByClass.Permission != wantBad || len(rep.Errors.First) != kpi.DefaultMaxErrors {
+		t.Errorf("errors: total %d, permission %d, kept %d; want %d, %d, %d", rep.Errors.Total, rep.Errors.ByClass.Permission,
+			len(rep.Errors.First), wantBad, wantBad, kpi.DefaultMaxErrors)
+	}
+	if q.gone == "" || rep.Vanished != 1 || len(rep.VanishedPaths) != 1 || rep.VanishedPaths[0] != q.gone {
+		t.Errorf("vanished %d %q, want 1 [%s]", rep.Vanished, rep.VanishedPaths, q.gone)
 	}
 }

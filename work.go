@@ -79,7 +79,8 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 		return fmt.Errorf("ack chunk %d: %w", t.Chunk, err)
 	}
 	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
-		Files: rep.Files, Bytes: rep.Bytes, Errors: taskErrors(rep.Errors.First)}
+		Files: rep.Files, Bytes: rep.Bytes, Errors: taskErrors(rep.Errors.First), ErrorCounts: rep.Errors.ByClass,
+		Vanished: bytesOf(rep.VanishedPaths), VanishedTotal: rep.Vanished}
 	log.Info("chunk copied", "files", len(rels), "failed", len(failed), "bytes", rep.Bytes.Transferred)
 	return q.Report(ctx, c)
 }
@@ -105,9 +106,13 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 // metadata once every chunk is in. It returns the entries that failed,
 // and what the copy counted.
 func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refGroupsCache) ([]string, kpi.Report, error) {
-	all, _, err := partition.Restat(t.Src, rels, true)
+	all, vanished, err := partition.Restat(t.Src, rels, true)
 	if err != nil {
 		return nil, kpi.Report{}, err
+	}
+	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
+	for _, rel := range vanished { // gone since the leader's crawl
+		counters.Vanished(rel)
 	}
 	entries := all[:0]
 	for _, e := range all {
@@ -115,7 +120,6 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refG
 			entries = append(entries, e)
 		}
 	}
-	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
 	if len(entries) == 0 {
 		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
 	}

@@ -33,3 +33,35 @@ func (c *Counters) AddError(r ErrorRecord) {
 	}
 	c.record(r)
 }
+
+// AddErrors adds the errors and vanished entries that another set of
+// counters booked, a worker's for one partition of this run: byClass and
+// vanished are all it counted, kept and keptVanished those it kept (up to
+// its MaxErrors), which c keeps in turn as far as its own MaxErrors
+// allows; the others are counted without their paths. It is safe for
+// concurrent use; a nil c does nothing.
+func (c *Counters) AddErrors(byClass ErrorCounts, kept []ErrorRecord, vanished int64, keptVanished []string) {
+	if c == nil {
+		return
+	}
+	var listed [numClasses]int64
+	for _, r := range kept {
+		c.AddError(r)
+		if r.Class >= numClasses {
+			r.Class = ClassOther
+		}
+		listed[r.Class]++
+	}
+	byClass.each(func(cl Class, n int64) {
+		if rest := n - listed[cl]; rest > 0 {
+			c.n.classes[cl].Add(rest)
+			c.n.errors.Add(rest)
+		}
+	})
+	for _, p := range keptVanished {
+		c.Vanished(p)
+	}
+	if rest := vanished - int64(len(keptVanished)); rest > 0 {
+		c.n.classes[ClassVanished].Add(rest)
+	}
+}

@@ -47,3 +47,25 @@ func TestAddError(t *testing.T) {
 	var nilc *kpi.Counters
 	nilc.AddError(io)
 }
+
+// TestAddErrors: a worker's errors are all counted, by class, though it
+// kept only some, and the leader keeps what its own MaxErrors allows;
+// likewise vanished entries.
+func TestAddErrors(t *testing.T) {
+	c := kpi.New(kpi.Options{MaxErrors: 2})
+	io := kpi.ErrorRecord{Path: "a", Class: kpi.ClassIO, Message: "read a: input/output error"}
+	perm := kpi.ErrorRecord{Path: "b", Class: kpi.ClassPermission, Message: "open b: permission denied"}
+	c.AddErrors(kpi.ErrorCounts{IO: 5, Permission: 1}, []kpi.ErrorRecord{io, perm}, 7, []string{"gone"})
+	c.AddErrors(kpi.ErrorCounts{Other: 1}, []kpi.ErrorRecord{{Path: "odd", Class: kpi.Class(200), Message: "?"}}, 0, nil)
+	r := c.Report()
+	want := kpi.ErrorSummary{Total: 7, ByClass: kpi.ErrorCounts{IO: 5, Permission: 1, Other: 1},
+		First: []kpi.ErrorRecord{io, perm}}
+	if diff := cmp.Diff(want, r.Errors); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+	if r.Vanished != 7 || len(r.VanishedPaths) != 1 || r.VanishedPaths[0] != "gone" {
+		t.Errorf("vanished %d %q, want 7 [gone]", r.Vanished, r.VanishedPaths)
+	}
+	var nilc *kpi.Counters
+	nilc.AddErrors(kpi.ErrorCounts{IO: 1}, []kpi.ErrorRecord{io}, 1, nil)
+}

@@ -2,6 +2,7 @@ package efsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -147,6 +148,10 @@ func (l *leader) collect(ctx context.Context, total <-chan int) error {
 	go func() {
 		for {
 			c, err := l.e.o.Queue.Completion(ctx)
+			if errors.Is(err, ErrBadMessage) {
+				l.e.o.Logger.Warn("a completion that can't be read: skipped", "err", err)
+				continue
+			}
 			if err != nil {
 				errc <- err
 				return

@@ -3,6 +3,7 @@ package efsync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,6 +33,13 @@ type Queue interface {
 	// returns ctx's error when ctx is done.
 	Completion(ctx context.Context) (Completion, error)
 }
+
+// ErrBadMessage is returned by DecodeTask and DecodeCompletion, and so by
+// a Queue's Receive and Completion, for a message that is not one: a
+// worker leaves such a task to the queue (with SQS, its redrive policy
+// moves it aside after a few receives), the leader skips such a
+// completion; neither stops.
+var ErrBadMessage = errors.New("not an efsync message")
 
 // Delivery is one task received from a Queue.
 type Delivery interface {
@@ -147,7 +155,7 @@ func EncodeTask(t Task) (string, error) {
 func DecodeTask(body string) (Task, error) {
 	var t Task
 	if err := json.Unmarshal([]byte(body), &t); err != nil {
-		return t, fmt.Errorf("decode task: %w", err)
+		return t, fmt.Errorf("decode task: %w: %w", ErrBadMessage, err)
 	}
 	return t, nil
 }
@@ -165,7 +173,7 @@ func EncodeCompletion(c Completion) (string, error) {
 func DecodeCompletion(body string) (Completion, error) {
 	var c Completion
 	if err := json.Unmarshal([]byte(body), &c); err != nil {
-		return c, fmt.Errorf("decode completion: %w", err)
+		return c, fmt.Errorf("decode completion: %w: %w", ErrBadMessage, err)
 	}
 	return c, nil
 }

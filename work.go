@@ -37,6 +37,10 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if errors.Is(err, ErrBadMessage) { // someone else's, or a newer leader's: not ours to drop
+			o.Logger.Error("a task that can't be read: left to the queue", "err", err)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("receive task: %w", err)
 		}

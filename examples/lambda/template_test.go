@@ -52,6 +52,18 @@ func TestTemplate(t *testing.T) {
 	if ttl["AttributeName"] != aws.TTLAttribute || ttl["Enabled"] != true {
 		t.Errorf("table TTL %v: want %s, enabled", ttl, aws.TTLAttribute)
 	}
+	tasks := tpl.Resources["Tasks"].Properties
+	// A worker extends its task by 3 heartbeats (10 s each); a task
+	// that no one can read goes aside after a few receives.
+	if vis, _ := tasks["VisibilityTimeout"].(float64); vis < 30 {
+		t.Errorf("the tasks queue's visibility timeout %v s: want at least 30 s, the agent's extension", tasks["VisibilityTimeout"])
+	}
+	if rp, _ := tasks["RedrivePolicy"].(map[string]any); rp == nil || rp["maxReceiveCount"] == nil {
+		t.Errorf("the tasks queue's redrive policy %v: want a dead-letter queue", tasks["RedrivePolicy"])
+	}
+	if got := tpl.resolve(tpl.Resources["TasksDone"].Properties["QueueName"]); got != aws.DoneURL(tpl.resolve(tasks["QueueName"])) {
+		t.Errorf("the completions queue %q: want the tasks queue's name with -done (aws.DoneURL)", got)
+	}
 	key := tpl.Resources["Table"].Properties["KeySchema"].([]any)[0].(map[string]any)
 	if key["AttributeName"] != aws.KeyAttribute {
 		t.Errorf("table key %v: want %s", key, aws.KeyAttribute)

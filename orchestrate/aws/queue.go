@@ -86,18 +86,17 @@ func (q *Queue) Receive(ctx context.Context) (efsync.Delivery, error) {
 }
 
 // Completion returns the next completion, deleted from its queue: the
-// leader counts each chunk once.
+// leader counts each chunk once. One that can't be read is deleted too,
+// and returned as an error matching efsync.ErrBadMessage.
 func (q *Queue) Completion(ctx context.Context) (efsync.Completion, error) {
 	m, err := q.receive(ctx, q.done)
 	if err != nil {
 		return efsync.Completion{}, err
 	}
-	c, err := efsync.DecodeCompletion(awssdk.ToString(m.Body))
-	if err != nil {
-		return c, err
-	}
+	c, derr := efsync.DecodeCompletion(awssdk.ToString(m.Body))
+	// Deleted even if it can't be read: no one else would.
 	_, err = q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.done, ReceiptHandle: m.ReceiptHandle})
-	return c, err
+	return c, errors.Join(derr, err)
 }
 
 // delivery is a task as one worker received it.

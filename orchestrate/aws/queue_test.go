@@ -98,3 +98,42 @@ func TestSQSQueueRedeliversDeadWorkersTask(t *testing.T) {
 		t.Errorf("%d partitions, %d retried; want at least 3, and 1", len(seen), retried)
 	}
 }
+
+// TestSQSQueueSurvivesBadMessages: a body that is no task in the tasks
+// queue, and one that is no completion in the completions queue, stop
+// neither the workers nor the leader: the run ends exact.
+func TestSQSQueueSurvivesBadMessages(t *testing.T) {
+	base := testtree.TempDir(t)
+	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := testtree.Small(64)
+	o.HugeSparse = false
+	if _, err := testtree.Plan(o).Build(src); err != nil {
+		t.Fatal(err)
+	}
+	q, _, url := newSQSQueue(t, "2")
+	for _, u := range []string{url, DoneURL(url)} {
+		if _, err := q.client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: awssdk.String(u),
+			MessageBody: awssdk.String(`{"run": 7, "paths": "not a list"}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	for range 2 {
+		wg.Go(func() {
+			if err := efsync.Work(ctx, q, efsync.Workers(2)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	rep, err := efsync.Sync(context.Background(), src, dst, efsync.WithQueue(q), efsync.Delete(), efsync.MaxFiles(16),
+		efsync.Workers(2), efsync.StateDir(filepath.Join(base, "state")))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep)
+	}
+	testtree.RequireExact(t, src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
+}

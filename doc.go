@@ -12,4 +12,10 @@
 //	leader: Walker --Chunk--> Copier.Prepare (directories) --Task--> Queue
 //	workers (Work): Queue --Task--> Restat --> Copier.Run --Completion--> Queue
 //	leader: every Completion, once per chunk --> Copier.Finish (delete pass, directories)
+//
+// A Task carries the leader's copy options (TaskCopy: a backup's link-dest
+// and the parent's hard-link groups), so that a Backup with a Queue is a
+// snapshot like any other; its manifest reads the workers' entries back
+// from the snapshot. A queue carries one job at a time: Options.Job tags
+// the tasks, and a worker with a Job drops another job's leftovers.
 package efsync

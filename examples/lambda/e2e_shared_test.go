@@ -89,5 +89,17 @@ func (w *e2e) sharedNight(t *testing.T) {
 	if got := w.desired(); got[len(got)-1] != "0" {
 		t.Errorf("desired capacities %v: want the group scaled in at the end", got)
 	}
+	// A worker's instance terminating: no job runs on it, so the
+	// Lambda lets it go at once (its shutdown's SIGTERM stops a worker).
+	worker := instances[0]
+	if worker == rec.Host {
+		worker = instances[1]
+	}
+	completed := len(w.fake.Calls("autoscaling:CompleteLifecycleAction"))
+	res := invoke(t, w.h, strings.ReplaceAll(readFile(t, "terminate_action.json"), stackInstance, worker))
+	calls := w.fake.Calls("autoscaling:CompleteLifecycleAction")[completed:]
+	if len(calls) != 1 || calls[0].Param("InstanceId") != worker || calls[0].AccessKey != functionKey || len(res.IDs) != 0 {
+		t.Errorf("a worker's terminate action: %+v, CompleteLifecycleAction %+v; want it completed by the Lambda", res, calls)
+	}
 	invoke(t, w.h, readFile(t, "terminate_successful.json"))
 }

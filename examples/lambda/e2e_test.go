@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/efsync/efsync"
+	"github.com/efsync/efsync/internal/awsfake"
 	"github.com/efsync/efsync/internal/latencyfs"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
@@ -220,10 +221,18 @@ func TestEndToEnd(t *testing.T) {
 	if t.Failed() {
 		return // the operations of a run cut short are not all the code calls
 	}
-	t.Run("IAM grants what the code called", func(t *testing.T) {
-		called := append(w.fake.Ops(), w.rec.Ops()...)
-		t.Logf("called: %v", called)
-		checkIAM(t, readTemplate(t), called)
+	t.Run("IAM grants each role what its code called", func(t *testing.T) {
+		tpl := readTemplate(t)
+		for role, key := range map[string]string{"FunctionRole": functionKey, "InstanceRole": agentKey} {
+			called := append(w.fake.OpsBy(key), w.rec.Ops(key)...)
+			t.Logf("%s called: %v", role, called)
+			checkIAM(t, tpl, role, called)
+		}
+		if other := slices.DeleteFunc(w.fake.Calls(), func(c awsfake.Call) bool {
+			return c.AccessKey == functionKey || c.AccessKey == agentKey
+		}); len(other) > 0 {
+			t.Errorf("calls by neither role: %+v", other)
+		}
 	})
 }
 
@@ -460,18 +469,18 @@ func (w *e2e) failedRun(t *testing.T) {
 	}
 }
 
-// checkIAM compares the actions the template's roles grant with the
-// operations called, plus those the platform needs.
-func checkIAM(t *testing.T, tpl *template, called []string) {
+// checkIAM compares the actions the template's role grants with the
+// operations it called, plus those the platform needs of it.
+func checkIAM(t *testing.T, tpl *template, role string, called []string) {
 	t.Helper()
-	actions, errs := iamActions(tpl)
+	actions, errs := iamActions(tpl, role)
 	for _, err := range errs {
 		t.Error(err)
 	}
-	want := append(slices.Clone(called), platformActions...)
+	want := append(slices.Clone(called), platformActions[role]...)
 	slices.Sort(want)
 	want = slices.Compact(want)
 	if d := cmp.Diff(want, actions); d != "" {
-		t.Errorf("IAM actions (-called +granted):\n%s", d)
+		t.Errorf("%s's IAM actions (-called +granted):\n%s", role, d)
 	}
 }

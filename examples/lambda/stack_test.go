@@ -33,6 +33,10 @@ const (
 	stackHook     = "efsync-terminate"
 	stackBucket   = "efsync-logs"
 	stackInstance = "i-0598c7d356eba48d7"
+	// The access keys of the Lambda and of the agents: each role's calls
+	// are told apart by them, for its IAM check.
+	functionKey = "function"
+	agentKey    = "agent"
 )
 
 // stack is a deployment of the solution on this machine: Auto Scaling,
@@ -56,7 +60,7 @@ type stack struct {
 // newStack starts the endpoints and makes the table and the bucket.
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{fake: awsfake.Start(t), rec: &recorder{ops: map[string]bool{}}, s3: s3mem.New(),
+	s := &stack{fake: awsfake.Start(t), rec: &recorder{ops: map[string]map[string]bool{}}, s3: s3mem.New(),
 		dynamo: awstest.NeedDynalite(t, dynalite.d, dynalite.err), table: "efsync-backups-" + strings.ToLower(t.Name())}
 	s.sqs = s.fake.SQS()
 	s.tasks = s.sqs.CreateQueue("efsync-tasks", time.Minute)
@@ -76,7 +80,7 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(imdsSrv.Close)
 	dir := t.TempDir()
 	s.env = map[string]string{
-		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+		"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": functionKey, "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
 		"AWS_ENDPOINT_URL_AUTO_SCALING": s.fake.URL, "AWS_ENDPOINT_URL_SSM": s.fake.URL,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": s.fake.URL, "AWS_ENDPOINT_URL_SNS": s.fake.URL,
@@ -127,7 +131,11 @@ func invoke(t *testing.T, h *Handler, payload string) Result {
 func (s *stack) agentEnv(home string) []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state")}
 	for _, k := range slices.Sorted(maps.Keys(s.env)) {
-		env = append(env, k+"="+s.env[k])
+		v := s.env[k]
+		if k == "AWS_ACCESS_KEY_ID" {
+			v = agentKey
+		}
+		env = append(env, k+"="+v)
 	}
 	return env
 }
@@ -216,7 +224,7 @@ func ptr[T any](v T) *T { return &v }
 // proxies, as IAM actions: what awsfake records of the other services.
 type recorder struct {
 	mu  sync.Mutex
-	ops map[string]bool
+	ops map[string]map[string]bool // by access key
 }
 
 // proxy returns the URL of a proxy to upstream that records op of each
@@ -230,7 +238,11 @@ func (r *recorder) proxy(t *testing.T, upstream string, op func(*http.Request) s
 	rp := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
-		r.ops[op(req)] = true
+		key := awsfake.AccessKey(req)
+		if r.ops[key] == nil {
+			r.ops[key] = map[string]bool{}
+		}
+		r.ops[key][op(req)] = true
 		r.mu.Unlock()
 		rp.ServeHTTP(w, req)
 	}))
@@ -238,11 +250,12 @@ func (r *recorder) proxy(t *testing.T, upstream string, op func(*http.Request) s
 	return srv.URL
 }
 
-// Ops returns the operations recorded, sorted.
-func (r *recorder) Ops() []string {
+// Ops returns the operations recorded of requests signed with key,
+// sorted.
+func (r *recorder) Ops(key string) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Sorted(maps.Keys(r.ops))
+	return slices.Sorted(maps.Keys(r.ops[key]))
 }
 
 // dynamoOp is the action of a DynamoDB request: its X-Amz-Target's

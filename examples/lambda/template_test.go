@@ -14,11 +14,11 @@ import (
 	"github.com/efsync/efsync/orchestrate/aws"
 )
 
-// platformActions are the actions that no SDK call of ours makes, but
-// that the platform needs in our name.
-var platformActions = []string{
-	"logs:CreateLogStream", "logs:PutLogEvents", // the Lambda runtime's log
-	"s3:GetObject", // the user data's aws s3 cp of the agent binary
+// platformActions are the actions, by role, that no SDK call of ours
+// makes, but that the platform needs in our name.
+var platformActions = map[string][]string{
+	"FunctionRole": {"logs:CreateLogStream", "logs:PutLogEvents"}, // the Lambda runtime's log
+	"InstanceRole": {"s3:GetObject"},                              // the user data's aws s3 cp of the agent binary
 }
 
 // anyResource are the actions IAM grants on no resource but "*".
@@ -35,8 +35,21 @@ func TestTemplate(t *testing.T) {
 	for _, err := range checkRefs(tpl) {
 		t.Error(err)
 	}
-	if _, errs := iamActions(tpl); len(errs) > 0 {
-		t.Error(errors.Join(errs...))
+	roles := 0
+	for name, r := range tpl.Resources {
+		if r.Type != "AWS::IAM::Role" {
+			continue
+		}
+		roles++
+		if _, ok := platformActions[name]; !ok {
+			t.Errorf("role %s: TestEndToEnd checks no caller of it", name)
+		}
+		if _, errs := iamActions(tpl, name); len(errs) > 0 {
+			t.Error(errors.Join(errs...))
+		}
+	}
+	if roles != len(platformActions) {
+		t.Errorf("%d roles, want %d: the function's and the agents'", roles, len(platformActions))
 	}
 	fn := tpl.Resources["Function"].Properties
 	vars := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
@@ -208,14 +221,14 @@ func checkRefs(tpl *template) []error {
 	return errs
 }
 
-// iamActions returns the actions granted by the template's roles,
+// iamActions returns the actions granted by the template's role,
 // sorted, and an error for each wildcard action and each grant on "*" of
 // an action that has resources.
-func iamActions(tpl *template) ([]string, []error) {
+func iamActions(tpl *template, role string) ([]string, []error) {
 	var actions []string
 	var errs []error
 	for n, r := range tpl.Resources {
-		if r.Type != "AWS::IAM::Role" {
+		if r.Type != "AWS::IAM::Role" || n != role {
 			continue
 		}
 		pols, _ := r.Properties["Policies"].([]any)

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +38,10 @@ type Call struct {
 	// JSON and CBOR the decoded document (numbers as float64, CBOR
 	// timestamps as time.Time).
 	Params map[string]any
+	// AccessKey is the access key id the request was signed with (its
+	// SigV4 Authorization's Credential): who called, when callers are
+	// given keys of their own, as roles are.
+	AccessKey string
 }
 
 // Op returns the call's IAM action, "service:Action".
@@ -101,6 +106,21 @@ func (s *Server) Calls(ops ...string) []Call {
 	return out
 }
 
+// OpsBy returns the distinct operations called so far with the access
+// key key, sorted: the IAM actions the role behind that key needs.
+func (s *Server) OpsBy(key string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.calls {
+		if c.AccessKey == key {
+			out = append(out, c.Op())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // Ops returns the distinct operations called so far, sorted: the IAM
 // actions the code under test needs.
 func (s *Server) Ops() []string {
@@ -114,6 +134,16 @@ func (s *Server) Ops() []string {
 	return slices.Compact(out)
 }
 
+// AccessKey returns the access key id that signed r (SigV4), or "".
+func AccessKey(r *http.Request) string {
+	_, cred, ok := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if !ok {
+		return ""
+	}
+	key, _, _ := strings.Cut(cred, "/")
+	return key
+}
+
 // serve decodes a request by its protocol, records it and answers it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	p, call, err := decode(r)
@@ -121,6 +151,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	call.AccessKey = AccessKey(r)
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
 	h := s.handlers[call.Op()]

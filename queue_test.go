@@ -262,3 +262,36 @@ func TestQueueWorkersCountsReachLeader(t *testing.T) {
 		t.Errorf("vanished %d %q, want 1 [%s]", rep.Vanished, rep.VanishedPaths, q.gone)
 	}
 }
+
+// TestWorkRunsSmallTasksSideBySide: tasks of one batch each (a chunk of
+// a few files) are copied side by side, not one after the other: seen at
+// the file system as writes in flight at once.
+func TestWorkRunsSmallTasksSideBySide(t *testing.T) {
+	base := testtree.TempDir(t)
+	src := filepath.Join(base, "src")
+	must(t, os.MkdirAll(src, 0o755))
+	for i := range 32 {
+		must(t, os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d", i)), []byte("some data"), 0o644))
+	}
+	m := latencyfs.Start(t, base, latencyfs.Options{})
+	must(t, m.SetFaults([]latencyfs.Fault{{Op: "write", Path: "dst/*", Delay: 50 * time.Millisecond}}))
+	q := NewMemQueue(time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := Work(ctx, q, Workers(8)); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	defer func() { cancel(); wg.Wait() }()
+	rep, err := Sync(context.Background(), src, m.Dir()+"/dst", WithQueue(q), MaxFiles(4), Workers(8))
+	if err != nil || rep.Status != kpi.StatusSuccess || len(rep.Partitions) < 8 {
+		t.Fatalf("sync: %v, %v, %d partitions", err, rep.Status, len(rep.Partitions))
+	}
+	exactCopy(t, src, filepath.Join(base, "dst"))
+	c, err := m.Counts()
+	must(t, err)
+	if c.MaxWritesInFlight < 4 {
+		t.Errorf("at most %d writes at once: want the one-batch tasks copied side by side", c.MaxWritesInFlight)
+	}
+}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
 	"github.com/efsync/efsync/transfer"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // Work is a worker of runs that leaders share through q (fpsync -w): it
@@ -23,8 +26,10 @@ import (
 // delivered again after a worker died is simply copied again.
 //
 // Work returns when ctx is done (nil), or with an error that stops it:
-// the queue's, or a copy's fatal one (a full destination). Tasks run one
-// at a time, each with Options.Workers copy workers.
+// the queue's, or a copy's fatal one (a full destination). Tasks run at
+// once while Options.Workers copy workers are not all busy: a task of n
+// entries takes up to n/transfer.BatchSize of them, so that small tasks
+// (a chunk of a few big files) are copied side by side.
 func Work(ctx context.Context, q Queue, opts ...Option) error {
 	var o Options
 	for _, f := range opts {
@@ -32,29 +37,48 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 	}
 	o.applyDefaults()
 	refs := &refGroupsCache{}
-	for {
-		d, err := q.Receive(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if errors.Is(err, ErrBadMessage) { // someone else's, or a newer leader's: not ours to drop
-			o.Logger.Error("a task that can't be read: left to the queue", "err", err)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("receive task: %w", err)
-		}
-		if err := work(ctx, q, d, &o, refs); err != nil {
-			if ctx.Err() != nil {
-				return nil // the task reappears for another worker
+	slots := semaphore.NewWeighted(int64(o.Workers))
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		for {
+			if slots.Acquire(gctx, 1) != nil {
+				return nil // stopped
 			}
-			return err
+			d, err := q.Receive(gctx)
+			if gctx.Err() != nil {
+				slots.Release(1)
+				return nil
+			}
+			if errors.Is(err, ErrBadMessage) { // someone else's, or a newer leader's: not ours to drop
+				slots.Release(1)
+				o.Logger.Error("a task that can't be read: left to the queue", "err", err)
+				continue
+			}
+			if err != nil {
+				slots.Release(1)
+				return fmt.Errorf("receive task: %w", err)
+			}
+			g.Go(func() error {
+				if err := work(gctx, q, d, &o, refs, slots); err != nil && gctx.Err() == nil {
+					return err
+				}
+				return nil // stopped: the task reappears for another worker
+			})
 		}
+	})
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil
 	}
+	return err
 }
 
-// work copies one delivered task, then acknowledges and reports it.
-func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsCache) error {
+// work copies one delivered task, then acknowledges and reports it. It
+// holds one of slots, and takes more for the copy if it has entries
+// enough and they are free; it releases them all.
+func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsCache, slots *semaphore.Weighted) error {
+	held := int64(1)
+	defer func() { slots.Release(held) }()
 	t := d.Task()
 	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt(), "worker", o.WorkerID)
 	if o.Job != "" && t.Job != o.Job {
@@ -71,10 +95,14 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 			return fmt.Errorf("read task list: %w", err)
 		}
 	}
+	want := min(int64((len(rels)+transfer.BatchSize-1)/transfer.BatchSize), int64(o.Workers))
+	for held < want && slots.TryAcquire(1) { // never waits: the receive loop may hold the last slot
+		held++
+	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go heartbeat(wctx, d, o.Heartbeat, log)
-	failed, rep, err := copyTask(wctx, t, rels, o, refs)
+	failed, rep, err := copyTask(wctx, t, rels, o, int(held), refs)
 	if err != nil {
 		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
 	}
@@ -109,7 +137,7 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 // directories: the leader made them, counts them, and sets their
 // metadata once every chunk is in. It returns the entries that failed,
 // and what the copy counted.
-func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refGroupsCache) ([]string, kpi.Report, error) {
+func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers int, refs *refGroupsCache) ([]string, kpi.Report, error) {
 	all, vanished, err := partition.Restat(t.Src, rels, true)
 	if err != nil {
 		return nil, kpi.Report{}, err
@@ -127,7 +155,7 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refG
 	if len(entries) == 0 {
 		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
 	}
-	to := transfer.Options{Workers: o.Workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
+	to := transfer.Options{Workers: workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
 		LinkDest: t.Copy.LinkDest}
 	to.Checksum = t.Copy.Checksum || o.Checksum
 	to.HugeMin, to.HugeWorkers, to.HugePiece = t.Copy.HugeMin, t.Copy.HugeWorkers, t.Copy.HugePiece
@@ -160,12 +188,15 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, refs *refG
 // refGroupsCache keeps the reference's hard-link group members that a
 // worker read last: every task of a run names the same file.
 type refGroupsCache struct {
+	mu     sync.Mutex // tasks run at once
 	path   string
 	groups map[string]bool
 }
 
 // get returns the members listed in path.
 func (c *refGroupsCache) get(path string) (map[string]bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.groups != nil && c.path == path {
 		return c.groups, nil
 	}

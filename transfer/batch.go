@@ -9,14 +9,15 @@ import (
 	"github.com/efsync/efsync/partition"
 )
 
-// batchSize is how many entries a batch holds at most (a hard-link group
-// may make one bigger). A chunk is fpsync-sized (2000 entries by default),
+// BatchSize is how many entries a batch, what one worker copies at a
+// time, holds at most (a hard-link group may make one bigger): a chunk
+// of n entries keeps at most n/BatchSize workers busy. A chunk is fpsync-sized (2000 entries by default),
 // so that a small tree makes a few chunks: copied whole by one worker
 // each, they would leave the other workers idle. Cut into batches they
 // keep every worker busy, and a batch is still long enough that the
 // worker's chains of directory fds, walking consecutive entries of a
 // depth-first crawl, open each directory about once.
-const batchSize = 64
+const BatchSize = 64
 
 // batch is part of one chunk that one worker copies: consecutive single
 // entries in order, then whole hard-link groups.

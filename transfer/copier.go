@@ -105,7 +105,7 @@ func (c *Copier) Close() error {
 
 // Run copies the chunks from in with Options.Workers workers until in is
 // closed, sending each chunk's Result to out (if not nil) once all of its
-// entries are done. A chunk is cut into batches (see batchSize) that the
+// entries are done. A chunk is cut into batches (see BatchSize) that the
 // workers share, so that one big chunk keeps them all busy. Run stops
 // early, returning the error, when ctx is cancelled (temporary files are
 // removed first), when the destination is full (a *FatalError), or when
@@ -161,7 +161,7 @@ func dispatch(ctx context.Context, stop <-chan struct{}, in <-chan partition.Chu
 			if !ok {
 				return nil
 			}
-			for _, b := range batches(&ch, batchSize) {
+			for _, b := range batches(&ch, BatchSize) {
 				select {
 				case work <- b:
 				case <-ctx.Done():

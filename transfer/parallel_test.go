@@ -50,7 +50,7 @@ func (b *barrier) StartFile(rel string, size int64) *kpi.File {
 // several workers must copy its entries at once, and its one Result come
 // after all of them.
 func TestOneChunkManyWorkers(t *testing.T) {
-	const workers, files = 4, 6 * batchSize
+	const workers, files = 4, 6 * BatchSize
 	src, dst := testtree.TempDir(t), testtree.TempDir(t)
 	var tree []testtree.Entry
 	for d := range 3 {

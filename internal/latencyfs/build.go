@@ -163,3 +163,8 @@ func prune(dir, keep string) {
 		}
 	}
 }
+
+// Binary returns the cmd/latencyfs program (EFSYNC_LATENCYFS_BIN, else
+// built from source), for a test that mounts it itself: in a mount
+// namespace of its own, say, as another host would.
+func Binary(ctx context.Context) (string, error) { return findBinary(ctx, "") }

@@ -24,6 +24,15 @@ type Fleet interface {
 	Stop(ctx context.Context, id string) error
 }
 
+// SlotReleaser is a Catalog that claims each schedule slot (a label and
+// a start time) for one job, as orchestrate/aws's does against repeated
+// deliveries of a start event: ReleaseSlot gives up the slot of rec, a
+// job that could not start, so that the retry of its start can claim it.
+// A Catalog without it claims nothing to release.
+type SlotReleaser interface {
+	ReleaseSlot(ctx context.Context, rec efsync.Record) error
+}
+
 // Timer arranges the one stop event of a backup's window.
 //
 // Implementations MUST be safe for concurrent use.

@@ -15,6 +15,12 @@ import (
 // state, that makes a repeated report or a late AgentGone do nothing.
 const PhaseReported = "reported"
 
+// PhaseStartFailed is the phase an Orchestrator adds to the record of a
+// job it could not start (its timer or its worker refused): no agent ran
+// it, so a retry of the same scheduled start may start the backup anew,
+// under a new id, rather than find the slot taken (see SlotReleaser).
+const PhaseStartFailed = "start-failed"
+
 // state is where a job is, as its record in the Catalog says.
 type state int
 

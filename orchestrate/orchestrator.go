@@ -133,9 +133,15 @@ func (o *Orchestrator) start(ctx context.Context, at time.Time) (string, error) 
 		err = o.b.Fleet.Start(ctx, job)
 	}
 	if err != nil {
-		rec.Status, rec.Reason, rec.Stop = kpi.StatusFailed, fmt.Sprintf("start the backup: %v", err), o.now().UTC()
+		now := o.now().UTC()
+		rec.Status, rec.Reason, rec.Stop = kpi.StatusFailed, fmt.Sprintf("start the backup: %v", err), now
+		rec.Phases = append(rec.Phases, kpi.Phase{Name: PhaseStartFailed, Start: now, Stop: now})
 		jl.Error("start failed", "err", err)
-		return id, errors.Join(err, o.settle(ctx, jl, rec))
+		errs := []error{err, o.settle(ctx, jl, rec)}
+		if r, ok := o.b.Catalog.(SlotReleaser); ok { // after the record: a retry must find it ended
+			errs = append(errs, r.ReleaseSlot(ctx, rec))
+		}
+		return id, errors.Join(errs...)
 	}
 	return id, nil
 }

@@ -218,6 +218,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a repeated start delivery", w.repeatedStart)
 	t.Run("a failed run leaves its log", w.failedRun)
 	t.Run("three agents share a night", w.sharedNight)
+	t.Run("a start that failed, retried", w.startRetried)
 	if t.Failed() {
 		return // the operations of a run cut short are not all the code calls
 	}
@@ -482,5 +483,43 @@ func checkIAM(t *testing.T, tpl *template, role string, called []string) {
 	want = slices.Compact(want)
 	if d := cmp.Diff(want, actions); d != "" {
 		t.Errorf("%s's IAM actions (-called +granted):\n%s", role, d)
+	}
+}
+
+// startRetried: a start whose scale-out Auto Scaling refuses fails (the
+// record Failed, a notice, the error to Lambda, which retries the
+// event); the retry of that same event starts the backup anew, under a
+// new id, in the slot the failed start gave up, and it runs.
+func (w *e2e) startRetried(t *testing.T) {
+	failed := false
+	w.fake.Handle("autoscaling:UpdateAutoScalingGroup", func(awsfake.Call) (any, *awsfake.APIError) {
+		if !failed {
+			failed = true
+			return nil, &awsfake.APIError{Status: 400, Code: "ScalingActivityInProgress", Message: "Scaling activity is in progress"}
+		}
+		return "", nil
+	})
+	at := w.last.Add(time.Second)
+	w.last = at
+	ev := json.RawMessage(strings.Replace(readFile(t, "scheduled.json"), "2030-03-01T02:00:00Z", at.Format(time.RFC3339), 1))
+	res, err := w.h.Handle(t.Context(), ev)
+	if err == nil || len(res.IDs) != 1 {
+		t.Fatalf("the failed start: %+v, %v; want an error, for Lambda to retry", res, err)
+	}
+	first := w.record(t, res.IDs[0])
+	if first.Status != kpi.StatusFailed || !strings.Contains(first.Reason, "ScalingActivityInProgress") {
+		t.Errorf("the failed start's record: %q %q", first.Status, first.Reason)
+	}
+	retry := invoke(t, w.h, string(ev))
+	if len(retry.IDs) != 1 || retry.IDs[0] == first.ID || retry.Note != "" {
+		t.Fatalf("the retry: %+v; want a new backup, not %s", retry, first.ID)
+	}
+	_, wait := w.agent(t)
+	if code, out := wait(); code != 0 {
+		t.Fatalf("agent: exit %d\n%s", code, out)
+	}
+	invoke(t, w.h, readFile(t, "terminate_successful.json"))
+	if rec := w.record(t, retry.IDs[0]); rec.Status != kpi.StatusSuccess || rec.Host != stackInstance || rec.Snapshot == "" {
+		t.Errorf("the retried backup: %q %q on %q, snapshot %q; want success", rec.Status, rec.Reason, rec.Host, rec.Snapshot)
 	}
 }

@@ -431,3 +431,29 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestStartFailedRetried: a start whose worker could not be started ends
+// Failed with the start-failed phase and returns the error, for Lambda to
+// retry; the retry of the same event starts the backup anew, not "started
+// already".
+func TestStartFailedRetried(t *testing.T) {
+	w := newWorld(t)
+	w.c.fail["Fleet.Start"] = errors.New("ScalingActivityInProgress")
+	res, err := w.invoke(t, "scheduled.json")
+	if err == nil || len(res.IDs) != 1 {
+		t.Fatalf("failed start: %+v, %v; want an error", res, err)
+	}
+	rec := w.record(t, res.IDs[0])
+	if rec.Status != kpi.StatusFailed || !slices.ContainsFunc(rec.Phases, func(p kpi.Phase) bool { return p.Name == orchestrate.PhaseStartFailed }) {
+		t.Errorf("failed start's record: %q, phases %+v; want failed, start-failed", rec.Status, rec.Phases)
+	}
+	delete(w.c.fail, "Fleet.Start")
+	w.now = w.now.Add(time.Minute)
+	again, err := w.invoke(t, "scheduled.json")
+	if err != nil || len(again.IDs) != 1 || again.IDs[0] == res.IDs[0] || again.Note != "" {
+		t.Fatalf("retry: %+v, %v; want a new backup", again, err)
+	}
+	if len(w.c.jobs) != 2 || w.c.jobs[1].ID != again.IDs[0] {
+		t.Errorf("Fleet.Start jobs %+v: want the retry's started", w.c.jobs)
+	}
+}

@@ -105,10 +105,13 @@ func ids(recs []efsync.Record, keep func(efsync.Record) bool) []string {
 }
 
 // slotHolder returns the id of the backup of label scheduled at at, or
-// "": the one a repeated start event finds. It is a pure function.
+// "": the one a repeated start event finds. A backup that could not
+// start holds no slot: the retry of its start starts it anew. It is a
+// pure function.
 func slotHolder(recs []efsync.Record, label string, at time.Time) string {
 	for _, r := range recs {
-		if r.Label == label && r.Start.Equal(at) {
+		startFailed := slices.ContainsFunc(r.Phases, func(p kpi.Phase) bool { return p.Name == orchestrate.PhaseStartFailed })
+		if r.Label == label && r.Start.Equal(at) && !startFailed {
 			return r.ID
 		}
 	}

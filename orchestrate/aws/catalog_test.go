@@ -185,3 +185,38 @@ func TestCatalogClaim(t *testing.T) {
 		t.Errorf("List: %d records (%v), want 2: claims are no records", len(list), err)
 	}
 }
+
+// TestCatalogReleaseSlot: the slot of a job that could not start is
+// released, and a new record takes it; releasing another's slot, or
+// twice, changes nothing.
+func TestCatalogReleaseSlot(t *testing.T) {
+	e := newEnv(t, true)
+	cat := e.b.Catalog.(*Catalog)
+	failed := efsync.Record{ID: efsync.NewBackupID(e.now), Label: "daily", Start: e.now}
+	if err := cat.Put(t.Context(), failed); err != nil {
+		t.Fatal(err)
+	}
+	failed.Status = kpi.StatusFailed
+	if err := cat.Put(t.Context(), failed); err != nil {
+		t.Fatal(err)
+	}
+	retry := efsync.Record{ID: efsync.NewBackupID(e.now), Label: "daily", Start: e.now}
+	if err := cat.Put(t.Context(), retry); !errors.Is(err, ErrClaimed) {
+		t.Fatalf("before the release: %v, want ErrClaimed", err)
+	}
+	for range 2 {
+		if err := cat.ReleaseSlot(t.Context(), failed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cat.Put(t.Context(), retry); err != nil {
+		t.Fatalf("the retry after the release: %v", err)
+	}
+	if err := cat.ReleaseSlot(t.Context(), failed); err != nil { // the retry's slot now: kept
+		t.Fatal(err)
+	}
+	third := efsync.Record{ID: efsync.NewBackupID(e.now), Label: "daily", Start: e.now}
+	if err := cat.Put(t.Context(), third); !errors.Is(err, ErrClaimed) {
+		t.Errorf("the retry's slot after another's release: %v, want ErrClaimed", err)
+	}
+}

@@ -59,3 +59,23 @@ func (c *Catalog) claim(ctx context.Context, r efsync.Record) error {
 	}
 	return fmt.Errorf("catalog: put %s: %s at %s: %w", r.ID, r.Label, r.Start.UTC().Format(time.RFC3339Nano), ErrClaimed)
 }
+
+// ReleaseSlot gives up the slot that r's record claimed, if it still
+// holds it: r is a job that could not start (orchestrate.SlotReleaser),
+// and the retry of its start claims the slot anew.
+func (c *Catalog) ReleaseSlot(ctx context.Context, r efsync.Record) error {
+	if r.Start.IsZero() {
+		return nil
+	}
+	_, err := c.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 awssdk.String(c.table),
+		Key:                       map[string]ddbtypes.AttributeValue{KeyAttribute: str(claimKey(r))},
+		ConditionExpression:       awssdk.String("#c = :id"),
+		ExpressionAttributeNames:  map[string]string{"#c": attrClaim},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":id": str(r.ID)},
+	})
+	if conditionFailed(err) {
+		return nil // another job's, or none
+	}
+	return c.fail(ctx, "release the slot of", r.ID, err)
+}

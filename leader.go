@@ -63,14 +63,7 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	defer context.AfterFunc(ctx, cancelProd)() // a stop ends the crawl, not the wait
 	chunks := make(chan partition.Chunk, 2)
 	total := make(chan int, 1)
-	g.Go(func() error {
-		err := produce(prodCtx, chunks)
-		if err != nil && ctx.Err() != nil && gctx.Err() == nil {
-			return nil // stopped, not failed
-		}
-		complete = err == nil && ctx.Err() == nil
-		return err
-	})
+	g.Go(func() error { return produceStoppable(ctx, gctx, prodCtx, produce, chunks, &complete) })
 	g.Go(func() error {
 		n := 0
 		for ch := range chunks {

@@ -47,14 +47,7 @@ func (p *pass) Run(ctx context.Context, produce producer) (complete bool, err er
 	defer context.AfterFunc(ctx, p.c.Stop)()   // nor the chunks begun
 	chunks, todo := make(chan partition.Chunk, 2), make(chan partition.Chunk)
 	results := make(chan transfer.Result, 8)
-	g.Go(func() error {
-		err := produce(prodCtx, chunks)
-		if err != nil && ctx.Err() != nil && gctx.Err() == nil {
-			return nil // stopped, not failed
-		}
-		complete = err == nil && ctx.Err() == nil
-		return err
-	})
+	g.Go(func() error { return produceStoppable(ctx, gctx, prodCtx, produce, chunks, &complete) })
 	g.Go(func() error { defer close(todo); return p.gate(ctx, gctx, chunks, todo) })
 	g.Go(func() error { defer close(results); return p.c.Run(gctx, todo, results) })
 	g.Go(func() error {
@@ -139,4 +132,16 @@ func (p *pass) ended(r transfer.Result) {
 		part.Status, part.Error = kpi.StatusPartial, r.Failed[len(r.Failed)-1]+": failed"
 	}
 	p.counters.AddPartition(part)
+}
+
+// produceStoppable runs produce with prodCtx, which a stop (ctx) cancels:
+// a crawl cut short by a stop is no failure, one cut by the run's
+// failure (gctx) is. It sets complete when the crawl ended on its own.
+func produceStoppable(ctx, gctx, prodCtx context.Context, produce producer, out chan<- partition.Chunk, complete *bool) error {
+	err := produce(prodCtx, out)
+	if err != nil && ctx.Err() != nil && gctx.Err() == nil {
+		return nil // stopped, not failed
+	}
+	*complete = err == nil && ctx.Err() == nil
+	return err
 }

@@ -163,8 +163,9 @@ func (ch *chain) openDir(parent int, rel, name string) (int, error) {
 	switch {
 	case errors.Is(err, unix.ENOENT):
 	case errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.ELOOP):
-		// A file or a symlink where the source has a directory.
-		if err := ch.c.remove(parent, rel, name); err != nil {
+		// A file or a symlink where the source has a directory (unless
+		// another worker made that directory since).
+		if err := ch.c.removeNonDir(parent, rel, name); err != nil {
 			return -1, err
 		}
 	default:

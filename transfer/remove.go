@@ -29,6 +29,32 @@ func (c *Copier) remove(parent int, rel, name string) error {
 	return nil
 }
 
+// removeNonDir removes the entry name in parent (rel), unless it is gone
+// or a directory: a file or symlink found where the source has a
+// directory, which another worker, opening the same path, may have
+// replaced with that directory since, and filled: never to be removed.
+func (c *Copier) removeNonDir(parent int, rel, name string) error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("remove %s: %w", rel, err)
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		return nil
+	}
+	err := c.removeStat(parent, name, &st)
+	if errors.Is(err, unix.EISDIR) { // made a directory since the stat
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", rel, err)
+	}
+	c.dirs.dirty(parentOf(rel))
+	return nil
+}
+
 func (c *Copier) removeStat(parent int, name string, st *unix.Stat_t) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		if err := unix.Unlinkat(parent, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {

@@ -87,17 +87,9 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 
 // publish books, journals and prepares ch, then queues it.
 func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst string) error {
+	bookScanned(l.counters, ch.Entries, l.groups)
 	for i := range ch.Entries {
-		e := &ch.Entries[i]
-		size := int64(0)
-		if e.IsRegular() {
-			size = e.Size
-		}
-		l.counters.Scanned(kpi.TypeOf(e.FileMode()), size)
-		if l.groups != nil && e.Nlink > 1 && !e.IsDir() {
-			*l.groups = append(*l.groups, e.Path)
-		}
-		if l.e.o.onQueued != nil && !e.IsDir() && e.Err == nil { // directories are the leader's copier's
+		if e := &ch.Entries[i]; l.e.o.onQueued != nil && !e.IsDir() && e.Err == nil { // directories are the leader's copier's
 			l.e.o.onQueued(e.Path)
 		}
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
-	"syscall"
 
 	"github.com/efsync/efsync/internal/manifest"
 	"github.com/efsync/efsync/partition"
@@ -88,6 +85,7 @@ func (m *manifestLog) addBatch(dir, parent string, rels []string) error {
 	if err != nil {
 		return err
 	}
+	linked := parentInodes(parent, rels)
 	for i := range entries {
 		e := &entries[i]
 		if e.Err != nil {
@@ -109,7 +107,7 @@ func (m *manifestLog) addBatch(dir, parent string, rels []string) error {
 				return err
 			}
 		}
-		if !sameInode(parent, e) {
+		if linked[e.Path] != [2]uint64{e.Dev, e.Ino} {
 			if err := m.wrote.Add(manifest.Record{Path: r.Path}); err != nil {
 				return err
 			}
@@ -118,15 +116,22 @@ func (m *manifestLog) addBatch(dir, parent string, rels []string) error {
 	return nil
 }
 
-// sameInode reports whether e is the inode of its path in tree parent.
-func sameInode(parent string, e *partition.Entry) bool {
+// parentInodes returns the device and inode of each of rels in tree
+// parent ("" for none), in one restat through directory fds: a path
+// lookup each would cost a round trip per component on NFS.
+func parentInodes(parent string, rels []string) map[string][2]uint64 {
 	if parent == "" {
-		return false
+		return nil
 	}
-	fi, err := os.Lstat(filepath.Join(parent, filepath.FromSlash(e.Path)))
+	entries, _, err := partition.Restat(parent, rels, false)
 	if err != nil {
-		return false
+		return nil // no parent to compare with: every entry counts as written
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && uint64(st.Ino) == e.Ino && uint64(st.Dev) == e.Dev
+	out := make(map[string][2]uint64, len(entries))
+	for i := range entries {
+		if e := &entries[i]; e.Err == nil {
+			out[e.Path] = [2]uint64{e.Dev, e.Ino}
+		}
+	}
+	return out
 }

@@ -85,17 +85,7 @@ const abandonAfter = 2 * time.Second
 // but drains in so that the producer can end.
 func (p *pass) gate(ctx, gctx context.Context, in <-chan partition.Chunk, out chan<- partition.Chunk) error {
 	for ch := range in {
-		for i := range ch.Entries {
-			e := &ch.Entries[i]
-			size := int64(0)
-			if e.IsRegular() {
-				size = e.Size
-			}
-			p.counters.Scanned(kpi.TypeOf(e.FileMode()), size)
-			if p.groups != nil && e.Nlink > 1 && !e.IsDir() {
-				*p.groups = append(*p.groups, e.Path)
-			}
-		}
+		bookScanned(p.counters, ch.Entries, p.groups)
 		if ctx.Err() != nil {
 			continue
 		}
@@ -144,4 +134,20 @@ func produceStoppable(ctx, gctx, prodCtx context.Context, produce producer, out 
 	}
 	*complete = err == nil && ctx.Err() == nil
 	return err
+}
+
+// bookScanned counts entries as the crawl found them and, if groups is
+// set, adds the paths of hard-link group members to it.
+func bookScanned(counters *kpi.Counters, entries []partition.Entry, groups *[]string) {
+	for i := range entries {
+		e := &entries[i]
+		size := int64(0)
+		if e.IsRegular() {
+			size = e.Size
+		}
+		counters.Scanned(kpi.TypeOf(e.FileMode()), size)
+		if groups != nil && e.Nlink > 1 && !e.IsDir() {
+			*groups = append(*groups, e.Path)
+		}
+	}
 }

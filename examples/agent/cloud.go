@@ -33,6 +33,9 @@ type cloud struct {
 	Leader interface {
 		Lead(ctx context.Context, id, instance string) (string, error)
 	}
+	// Stops holds the orchestrator's stop requests, for the agent that
+	// runs a job: on AWS, the Catalog's. Nil has none.
+	Stops stopRequests
 }
 
 // cloudConfig names the stack's resources the agent works on.
@@ -63,7 +66,7 @@ func newAWSCloud(ctx context.Context, c cloudConfig) (cloud, error) {
 		return cloud{}, err
 	}
 	return cloud{Catalog: b.Catalog, Logs: b.Logs, Fleet: b.Fleet, Lifecycle: fleetLifecycle{b.Fleet.(*aws.Fleet)}, Instance: id,
-		Leader: b.Catalog.(*aws.Catalog)}, nil
+		Leader: b.Catalog.(*aws.Catalog), Stops: b.Catalog.(*aws.Catalog)}, nil
 }
 
 // fleetLifecycle completes the instance's terminate lifecycle action

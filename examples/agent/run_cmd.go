@@ -47,7 +47,7 @@ func newRunFlags(out io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.DurationVar(&f.lockWait, "lock-wait", 0, "wait up to `D` for another backup or prune of the repository to end")
 	fs.StringVar(&f.queue, "queue", "", "share each backup with the group's other agents through the SQS queue `URL` (and URL-done): the agent whose conditional write in the table wins leads, all copy")
 	fs.DurationVar(&f.heartbeat, "heartbeat", 10*time.Second, "with --queue, extend a partition's visibility every `D`, by 3 × D")
-	fs.DurationVar(&f.jobPoll, "job-poll", 15*time.Second, "with --queue, a worker reads its job's record every `D`, to end with it")
+	fs.DurationVar(&f.jobPoll, "job-poll", 15*time.Second, "read the job's stop request every `D` (SSM's stop may come before this agent listens); with --queue, a worker reads the job's record as often, to end with it")
 	fs.StringVar(&f.stateDir, "state-dir", "", "listen for agent stop in `DIR` (default $XDG_STATE_HOME/efsync or ~/.local/state/efsync)")
 	fs.Usage = func() {
 		w := fs.Output()

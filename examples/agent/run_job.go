@@ -42,7 +42,7 @@ type jobOptions struct {
 	// publishes its chunks here; every agent copies them.
 	Queue efsync.Queue
 	// JobPoll is how often a worker reads its job's record, to end with
-	// it (default 15 s).
+	// it, and the agent that runs a job its stop request (default 15 s).
 	JobPoll time.Duration
 	// Now is the clock; the default is time.Now.
 	Now func() time.Time
@@ -128,6 +128,7 @@ func (o jobOptions) run(e *env, c cloud, job efsync.Record, console slog.Handler
 	if err := putRecord(ctx, c.Catalog, job); err != nil {
 		log.Error("claim the job", "err", err)
 	}
+	endWatch := watchStop(ctx, c.Stops, job.ID, o.JobPoll, log, e.stop)
 	eo := o.Engine
 	eo.Deadline, eo.Logger, eo.Abort = job.Start.Add(o.Window), log, e.abort
 	log.Info("job starts", "label", job.Label, "source", job.Source, "repo", job.Repo, "deadline", eo.Deadline, "instance", c.Instance)
@@ -143,6 +144,7 @@ func (o jobOptions) run(e *env, c cloud, job efsync.Record, console slog.Handler
 		rec = o.backup(ctx, job, eo)
 		stopWork()
 	}
+	endWatch()
 	rec.Host = c.Instance
 	log.Info("job ended", "status", rec.Status, "reason", rec.Reason, "files", rec.Files, "bytes", rec.Bytes, "snapshot", rec.Snapshot)
 	closeLog()

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/orchestrate/aws"
@@ -62,28 +61,20 @@ func (o jobOptions) work(e *env, c cloud, job efsync.Record, console slog.Handle
 	ctx, cancel := context.WithDeadline(e.ctx, job.Start.Add(o.Window))
 	defer cancel()
 	var ended atomic.Bool
-	go func() {
-		tick := time.NewTicker(o.JobPoll)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			rec, err := c.Catalog.Get(ctx, job.ID)
-			if err != nil {
-				log.Warn("read the job's record", "err", err) // the window still bounds the work
-				continue
-			}
-			if rec.Status != "" {
-				log.Info("the job has ended", "status", rec.Status)
-				ended.Store(true)
-				cancel()
-				return
-			}
+	go poll(ctx, o.JobPoll, false, func() bool {
+		rec, err := c.Catalog.Get(ctx, job.ID)
+		if err != nil {
+			log.Warn("read the job's record", "err", err) // the window still bounds the work
+			return false
 		}
-	}()
+		if rec.Status == "" {
+			return false
+		}
+		log.Info("the job has ended", "status", rec.Status)
+		ended.Store(true)
+		cancel()
+		return true
+	})
 	eo := o.Engine
 	eo.Logger, eo.WorkerID, eo.Job = log, c.Instance, job.ID
 	log.Info("worker starts", "job", job.ID, "deadline", job.Start.Add(o.Window))

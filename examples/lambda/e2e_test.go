@@ -219,6 +219,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("a failed run leaves its log", w.failedRun)
 	t.Run("three agents share a night", w.sharedNight)
 	t.Run("a start that failed, retried", w.startRetried)
+	t.Run("a stop before the agent runs", w.stopBeforeAgent)
 	if t.Failed() {
 		return // the operations of a run cut short are not all the code calls
 	}

@@ -10,20 +10,27 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-// Commander is the orchestrate.Commander over SSM: SendCommand runs
-// AWS-RunShellScript on the group's instances (by their
+// Commander is the orchestrate.Commander over SSM and the Catalog: it
+// records the stop in the job's item (Catalog.RequestStop), then sends
+// AWS-RunShellScript to the group's instances (by their
 // aws:autoscaling:groupName tag, so it needs no instance id), calling
-// `AGENT stop --id ID`, which stops that backup only. It is safe for
-// concurrent use. A group with no instance is sent nothing, by SSM.
+// `AGENT stop --id ID`, which stops that backup only. SSM sends nothing
+// to an instance it has not registered yet, one still booting: that
+// agent finds the request in the catalog instead. It is safe for
+// concurrent use.
 type Commander struct {
 	// config
 	client *ssm.Client
+	cat    *Catalog
 	group  string
 	agent  string
 }
 
-// Stop sends the stop command for backup id.
+// Stop records the stop of backup id and sends its command.
 func (c *Commander) Stop(ctx context.Context, id string) error {
+	if err := c.cat.RequestStop(ctx, id, c.cat.opt.Now()); err != nil {
+		return err
+	}
 	_, err := c.client.SendCommand(ctx, &ssm.SendCommandInput{
 		DocumentName: awssdk.String("AWS-RunShellScript"),
 		Targets:      []ssmtypes.Target{{Key: awssdk.String("tag:aws:autoscaling:groupName"), Values: []string{c.group}}},

@@ -1,24 +1,45 @@
 package aws
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/efsync/efsync"
 	"github.com/efsync/efsync/internal/awsfake"
+	"github.com/efsync/efsync/kpi"
 )
 
-// TestCommander: Stop sends AWS-RunShellScript to the group's instances,
-// calling the agent at AgentPath with stop --id and the id; twice is
-// harmless, and a group without instances too.
+// TestCommander: Stop records the request in the running job's item,
+// where a Put of the agent keeps it, then sends AWS-RunShellScript to the
+// group's instances, calling the agent at AgentPath with stop --id and
+// the id; twice is harmless, and a group without instances too. A stop
+// of an ended or an unknown job records nothing.
 func TestCommander(t *testing.T) {
-	e := newEnv(t, false)
+	e := newEnv(t, true)
+	ctx := t.Context()
+	cat := e.b.Catalog.(*Catalog)
 	id := "20300101T020000.000Z-abcdef"
+	job := efsync.Record{ID: id, Label: "daily", Start: e.now}
+	if err := cat.Put(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if _, asked, err := cat.StopRequested(ctx, id); err != nil || asked {
+		t.Fatalf("before any stop: requested %v, %v", asked, err)
+	}
 	for range 2 {
-		if err := e.b.Commander.Stop(t.Context(), id); err != nil {
+		if err := e.b.Commander.Stop(ctx, id); err != nil {
 			t.Fatal(err)
 		}
+	}
+	job.Host = "i-booted-late" // the agent claims its job after the stop
+	if err := cat.Put(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	if at, asked, err := cat.StopRequested(ctx, id); err != nil || !asked || !at.Equal(e.now) {
+		t.Errorf("after the stops and the agent's claim: requested %v at %v (%v), want at %v", asked, at, err, e.now)
 	}
 	calls := e.fake.Calls("ssm:SendCommand")
 	if len(calls) != 2 {
@@ -39,8 +60,24 @@ func TestCommander(t *testing.T) {
 	e.fake.Handle("ssm:SendCommand", func(awsfake.Call) (any, *awsfake.APIError) {
 		return nil, &awsfake.APIError{Status: 400, Code: "InvalidInstanceId", Message: "no instance"}
 	})
-	if err := e.b.Commander.Stop(t.Context(), id); err != nil {
+	if err := e.b.Commander.Stop(ctx, id); err != nil {
 		t.Errorf("no instance to stop: %v", err)
+	}
+
+	ended, unknown := "20300101T030000.000Z-abcdef", "20300101T040000.000Z-abcdef"
+	if err := cat.Put(ctx, efsync.Record{ID: ended, Start: e.now, Stop: e.now, Status: kpi.StatusSuccess}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{ended, unknown} {
+		if err := e.b.Commander.Stop(ctx, id); err != nil {
+			t.Errorf("stop %s: %v", id, err)
+		}
+		if _, asked, err := cat.StopRequested(ctx, id); err != nil || asked {
+			t.Errorf("stop of %s: requested %v (%v), want nothing recorded", id, asked, err)
+		}
+	}
+	if _, err := cat.Get(ctx, unknown); !errors.Is(err, efsync.ErrNotFound) {
+		t.Errorf("the stop of an unknown id made a record: %v", err)
 	}
 }
 

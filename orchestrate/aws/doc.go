@@ -5,7 +5,8 @@
 //	           Resources.Capacity), then 0; CompleteLifecycle (CONTINUE)
 //	           for the terminate hook
 //	Timer      EventBridge: a rule per backup, firing once, removed by Cancel
-//	Commander  SSM SendCommand, AWS-RunShellScript: AGENT stop --id ID
+//	Commander  the stop request in the job's item (Catalog.RequestStop),
+//	           then SSM SendCommand, AWS-RunShellScript: AGENT stop --id ID
 //	Catalog    DynamoDB, key BackupId: the seed's KPIs, phases and status as
 //	           attributes, the whole record as JSON, a Number TTL,
 //	           conditional writes; Lead elects one agent of a shared job
@@ -26,7 +27,9 @@
 //	             backs up publishing to the Queue and copies too, the others
 //	             copy from the Queue until the record has a status
 //	rule      -> ParseTimerEvent -> Handle(WindowEnd{ID}) -> Fleet.Stop: desired 0
-//	hook      -> Handle(StopRequested{ID}) -> Commander.Stop: SSM, agent stop --id ID
+//	hook      -> Handle(StopRequested{ID}) -> Commander.Stop: the request in the
+//	             item, SSM agent stop --id ID; an agent not up yet reads the
+//	             request (StopRequested) when it starts, and every poll after
 //	terminated-> Handle(AgentGone{ID}) -> metrics, a notice unless success
 //
 // The Timer uses EventBridge rules, not EventBridge Scheduler's one-time

@@ -127,7 +127,7 @@ func NewWithOptions(cfg awssdk.Config, r Resources, opts Options) (orchestrate.B
 		},
 		Commander: &Commander{
 			client: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint(ep.SSM, o.BaseEndpoint) }),
-			group:  r.Group, agent: r.AgentPath,
+			cat:    cat, group: r.Group, agent: r.AgentPath,
 		},
 		Catalog: cat,
 		Logs: &Logs{

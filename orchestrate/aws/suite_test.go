@@ -124,9 +124,25 @@ func (a *agentPlayer) boot() {
 		a.end(rec, kpi.StatusSuccess, "")
 		return
 	}
+	// As the agent does: it listens for agent stop, then reads the stop
+	// requests that came before, as SSM sends none to a booting instance.
 	a.mu.Lock()
 	a.runs[job.ID] = &heldRun{rec: rec}
 	a.mu.Unlock()
+	if _, asked, err := a.cat.StopRequested(ctx, job.ID); err != nil || asked {
+		a.stop(job.ID)
+	}
+}
+
+// stop ends the held backup id, stopped, unless it has ended.
+func (a *agentPlayer) stop(id string) {
+	a.mu.Lock()
+	r := a.runs[id]
+	delete(a.runs, id)
+	a.mu.Unlock()
+	if r != nil {
+		go a.end(r.rec, kpi.StatusIncomplete, "stopped")
+	}
 }
 
 // command answers SendCommand: `AGENT stop --id ID` stops ID if it runs.
@@ -136,13 +152,7 @@ func (a *agentPlayer) command(c awsfake.Call) (any, *awsfake.APIError) {
 	if len(cmds) == 1 {
 		_, id, _ = strings.Cut(cmds[0].(string), " stop --id ")
 	}
-	a.mu.Lock()
-	r := a.runs[id]
-	delete(a.runs, id)
-	a.mu.Unlock()
-	if r != nil {
-		go a.end(r.rec, kpi.StatusIncomplete, "stopped")
-	}
+	a.stop(id)
 	return map[string]any{"Command": map[string]any{"CommandId": "cmd"}}, nil
 }
 

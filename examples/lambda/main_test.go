@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"sync/atomic"
 	"testing"
 
 	"github.com/efsync/efsync/internal/awstest"
@@ -13,6 +14,7 @@ import (
 var dynalite struct {
 	d   *awstest.Dynalite
 	err error
+	n   atomic.Int64 // numbers the tables: a test run again (-count) makes a new one
 }
 
 func TestMain(m *testing.M) {

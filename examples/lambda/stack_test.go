@@ -61,7 +61,7 @@ type stack struct {
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	s := &stack{fake: awsfake.Start(t), rec: &recorder{ops: map[string]map[string]bool{}}, s3: s3mem.New(),
-		dynamo: awstest.NeedDynalite(t, dynalite.d, dynalite.err), table: "efsync-backups-" + strings.ToLower(t.Name())}
+		dynamo: awstest.NeedDynalite(t, dynalite.d, dynalite.err), table: fmt.Sprintf("efsync-backups-%s-%d", strings.ToLower(t.Name()), dynalite.n.Add(1))}
 	s.sqs = s.fake.SQS()
 	s.tasks = s.sqs.CreateQueue("efsync-tasks", time.Minute)
 	s.sqs.CreateQueue("efsync-tasks-done", time.Minute)

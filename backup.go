@@ -204,7 +204,7 @@ func (b *backup) run(ctx context.Context) (*Record, error) {
 	var ml *manifestLog
 	if !o.NoManifest {
 		ml = newManifestLog(so.NoXattrs)
-		so.onDone, so.onQueued = ml.onDone, ml.queued
+		so.onDone, so.onQueued, so.onSum = ml.onDone, ml.queued, ml.addSum
 	}
 	rep, serr := Sync(ctx, b.src, tree, WithOptions(so))
 	// A stop ends the copy, not the record of it nor the manifest: those

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -55,6 +56,9 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 		return false, err
 	}
 	if l.copy, err = taskCopy(l.e.o); err != nil {
+		return false, err
+	}
+	if l.copy.Sums, err = l.sumsDir(); err != nil {
 		return false, err
 	}
 	g, gctx := errgroup.WithContext(l.hard)
@@ -173,11 +177,15 @@ func (l *leader) ended(c Completion) bool {
 	if c.Run != l.runID || !ok {
 		l.mu.Unlock()
 		l.e.o.Logger.Debug("completion ignored", "run", c.Run, "chunk", c.Chunk, "worker", c.Worker)
+		if c.Run == l.runID {
+			l.dropSums(c) // a chunk's second copy: its first's sums are in
+		}
 		return false
 	}
 	delete(l.started, c.Chunk)
 	l.failed += len(c.Failed)
 	l.mu.Unlock()
+	l.takeSums(c)
 	failed := paths(c.Failed)
 	if err := l.j.done(c.Chunk, failed); err != nil {
 		l.e.o.Logger.Warn("journal", "chunk", c.Chunk, "err", err)
@@ -218,4 +226,47 @@ func taskCopy(o *Options) (TaskCopy, error) {
 		c.RefGroups = abs
 	}
 	return c, nil
+}
+
+// sumsDir makes the directory where workers write their sums files, and
+// returns it, absolute; "" when the run keeps no manifest.
+func (l *leader) sumsDir() (string, error) {
+	if l.e.o.onSum == nil || l.j == nil {
+		return "", nil
+	}
+	dir, err := filepath.Abs(filepath.Join(l.j.dir, "sums"))
+	if err == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sums: %w", err)
+	}
+	return dir, nil
+}
+
+// takeSums passes the sums of a chunk's first completion to the
+// manifest, then removes its file. A file that can't be read costs time,
+// not the manifest: its entries are read back from the snapshot.
+func (l *leader) takeSums(c Completion) {
+	if c.Sums == "" || l.copy.Sums == "" {
+		return
+	}
+	path, err := sumsFile(l.copy.Sums, c.Sums)
+	if err == nil {
+		err = readSums(path, l.e.o.onSum)
+		os.Remove(path)
+	}
+	if err != nil {
+		l.e.o.Logger.Warn("a worker's sums: the manifest reads its files back", "chunk", c.Chunk, "worker", c.Worker, "err", err)
+	}
+}
+
+// dropSums removes the sums file of a completion not taken.
+func (l *leader) dropSums(c Completion) {
+	if c.Sums == "" || l.copy.Sums == "" {
+		return
+	}
+	if path, err := sumsFile(l.copy.Sums, c.Sums); err == nil {
+		os.Remove(path)
+	}
 }

@@ -41,6 +41,7 @@ type manifestLog struct {
 	todo  *manifest.Sorter // path-only records, Mode holding need flags
 	wrote *manifest.Sorter // path-only: the entries the run wrote
 	queue *manifest.Sorter // path-only: published to workers (manifest_queued.go)
+	sums  *manifest.Sorter // what workers' copies learnt (queue_sums.go)
 
 	mu  sync.Mutex
 	err error // the first failure to record: no manifest then
@@ -49,8 +50,11 @@ type manifestLog struct {
 func newManifestLog(noXattrs bool) *manifestLog {
 	o := manifest.Options{TempDir: os.TempDir()} // a local disk: runs are scratch
 	return &manifestLog{noXattrs: noXattrs, recs: manifest.NewSorter(o),
-		todo: manifest.NewSorter(o), wrote: manifest.NewSorter(o), queue: manifest.NewSorter(o)}
+		todo: manifest.NewSorter(o), wrote: manifest.NewSorter(o), queue: manifest.NewSorter(o), sums: manifest.NewSorter(o)}
 }
+
+// addSum records what a worker's copy learnt of an entry (queue_sums.go).
+func (m *manifestLog) addSum(r manifest.Record) error { return m.sums.Add(r) }
 
 // onDone records one entry the copier reported.
 func (m *manifestLog) onDone(d transfer.Done) {
@@ -88,6 +92,7 @@ func (m *manifestLog) abort() {
 	m.todo.Abort()
 	m.wrote.Abort()
 	m.queue.Abort()
+	m.sums.Abort()
 }
 
 // wrote reports whether an outcome wrote to the destination.

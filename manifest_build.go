@@ -49,6 +49,11 @@ func (m *manifestLog) build(ctx context.Context, repo, dir, id, parent string, w
 		return err
 	}
 	defer todo.Close()
+	sums, err := m.sums.Sort()
+	if err != nil {
+		return err
+	}
+	defer sums.Close()
 	par, closePar, err := openParent(repo, parent)
 	if err != nil {
 		return err
@@ -63,7 +68,7 @@ func (m *manifestLog) build(ctx context.Context, repo, dir, id, parent string, w
 	if err != nil {
 		return err
 	}
-	if err := m.fill(ctx, recs, todo, par, root, w, workers); err != nil {
+	if err := m.fill(ctx, recs, todo, par, sums, root, w, workers); err != nil {
 		w.Abort()
 		return err
 	}
@@ -74,8 +79,8 @@ func (m *manifestLog) build(ctx context.Context, repo, dir, id, parent string, w
 }
 
 // fill passes every record of recs to w, with what todo says it lacks
-// taken from par or read from the snapshot root.
-func (m *manifestLog) fill(ctx context.Context, recs, todo, par manifest.Stream, root *treeRoot, w *manifest.Writer, workers int) error {
+// taken from par, from the workers' sums, or read from the snapshot root.
+func (m *manifestLog) fill(ctx context.Context, recs, todo, par, sums manifest.Stream, root *treeRoot, w *manifest.Writer, workers int) error {
 	type job struct {
 		r    manifest.Record
 		need uint32
@@ -105,7 +110,7 @@ func (m *manifestLog) fill(ctx context.Context, recs, todo, par manifest.Stream,
 	}
 	g.Go(func() error {
 		defer close(jobs)
-		t, p := cursor{s: todo}, cursor{s: par}
+		t, p, ws := cursor{s: todo}, cursor{s: par}, cursor{s: sums}
 		for {
 			r, err := recs.Next()
 			if errors.Is(err, io.EOF) {
@@ -128,6 +133,15 @@ func (m *manifestLog) fill(ctx context.Context, recs, todo, par manifest.Stream,
 				if ok && pr.Type == r.Type && pr.HasHash && pr.Size == r.Size && pr.Mtime == r.Mtime {
 					r.Hash, r.HasHash = pr.Hash, true
 					need &^= needHash
+				}
+			}
+			if need != 0 {
+				sr, ok, err := ws.find(r.Path)
+				if err != nil {
+					return err
+				}
+				if ok {
+					need = fromSum(&r, sr, need)
 				}
 			}
 			if need == 0 {

@@ -1,11 +1,13 @@
 package efsync
 
 import (
-	"github.com/efsync/efsync/kpi"
-	"github.com/efsync/efsync/transfer"
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/efsync/efsync/internal/manifest"
+	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/transfer"
 )
 
 // Options configure Sync. They mirror fpsync's: Workers is -n, MaxFiles -f,
@@ -133,9 +135,11 @@ type Options struct {
 	// the file refGroups was read from, for a queue's workers
 	refGroupsFile string
 	// and what the copier reports of each entry, for the manifest, and,
-	// with a Queue, the paths published to workers instead.
+	// with a Queue, the paths published to workers instead, and what
+	// their copies learnt (queue_sums.go).
 	onDone   func(transfer.Done)
 	onQueued func(rel string)
+	onSum    func(manifest.Record) error
 }
 
 // Option sets one of the Options.

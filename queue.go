@@ -88,6 +88,11 @@ type TaskCopy struct {
 	HugeMin     int64  `json:"hugeMin,omitempty"`
 	HugeWorkers int    `json:"hugeWorkers,omitempty"`
 	HugePiece   int64  `json:"hugePiece,omitempty"`
+	// Sums, if set, is the directory (in the leader's run state) where
+	// a worker writes what its copy learnt of each entry for the
+	// leader's manifest, and names the file in its Completion (see
+	// queue_sums.go).
+	Sums string `json:"sums,omitempty"`
 }
 
 // Completion is what a worker reports of a task it copied.
@@ -111,6 +116,9 @@ type Completion struct {
 	// many as it kept, of VanishedTotal.
 	Vanished      [][]byte `json:"vanished,omitempty"`
 	VanishedTotal int64    `json:"vanishedTotal,omitempty"`
+	// Sums is the name of the sums file the worker wrote in the task's
+	// TaskCopy.Sums directory, if it asked for one.
+	Sums string `json:"sums,omitempty"`
 }
 
 // TaskError is a kpi.ErrorRecord as a Completion carries it: its path in

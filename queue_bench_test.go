@@ -59,20 +59,26 @@ func BenchmarkQueueTasks(b *testing.B) {
 
 // queueSync syncs src to dst through a MemQueue and 3 workers.
 func queueSync(b *testing.B, src, dst string) {
-	ctx, cancel := context.WithCancel(context.Background())
 	q := efsync.NewMemQueue(time.Minute)
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Go(func() {
-			if err := efsync.Work(ctx, q, efsync.Workers(4)); err != nil {
-				b.Error(err)
-			}
-		})
-	}
-	defer func() { cancel(); wg.Wait() }()
+	defer benchWorkers(b, q, 3, 4)()
 	rep, err := efsync.Sync(context.Background(), src, dst, efsync.WithQueue(q), efsync.MaxFiles(16),
 		efsync.StateDir(filepath.Join(filepath.Dir(dst), "state")))
 	if err != nil || rep.Status != kpi.StatusSuccess {
 		b.Fatalf("sync: %v, %v", err, rep.Status)
 	}
+}
+
+// benchWorkers starts n workers of w copy workers each on q, and returns
+// the function that stops them.
+func benchWorkers(b *testing.B, q efsync.Queue, n, w int) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := efsync.Work(ctx, q, efsync.Workers(w)); err != nil {
+				b.Error(err)
+			}
+		})
+	}
+	return func() { cancel(); wg.Wait() }
 }

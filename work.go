@@ -102,7 +102,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go heartbeat(wctx, d, o.Heartbeat, log)
-	failed, rep, err := copyTask(wctx, t, rels, o, int(held), refs)
+	failed, rep, sums, err := copyTask(wctx, t, rels, o, int(held), refs)
 	if err != nil {
 		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
 	}
@@ -112,7 +112,7 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 	}
 	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
 		Files: rep.Files, Bytes: rep.Bytes, Errors: taskErrors(rep.Errors.First), ErrorCounts: rep.Errors.ByClass,
-		Vanished: bytesOf(rep.VanishedPaths), VanishedTotal: rep.Vanished}
+		Vanished: bytesOf(rep.VanishedPaths), VanishedTotal: rep.Vanished, Sums: sums}
 	log.Info("chunk copied", "files", len(rels), "failed", len(failed), "bytes", rep.Bytes.Transferred)
 	return q.Report(ctx, c)
 }
@@ -136,11 +136,12 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 // copyTask copies the entries rels of t as they are now, but its
 // directories: the leader made them, counts them, and sets their
 // metadata once every chunk is in. It returns the entries that failed,
-// and what the copy counted.
-func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers int, refs *refGroupsCache) ([]string, kpi.Report, error) {
+// what the copy counted, and the name of its sums file, if t asks for
+// one.
+func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers int, refs *refGroupsCache) (failed []string, rep kpi.Report, sums string, err error) {
 	all, vanished, err := partition.Restat(t.Src, rels, true)
 	if err != nil {
-		return nil, kpi.Report{}, err
+		return nil, rep, "", err
 	}
 	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
 	for _, rel := range vanished { // gone since the leader's crawl
@@ -153,7 +154,7 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers in
 		}
 	}
 	if len(entries) == 0 {
-		return nil, counters.Report(), nil // the copier sends no Result for an empty chunk
+		return nil, counters.Report(), "", nil // the copier sends no Result for an empty chunk
 	}
 	to := transfer.Options{Workers: workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
 		LinkDest: t.Copy.LinkDest}
@@ -162,27 +163,45 @@ func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers in
 	if t.Copy.RefGroups != "" {
 		groups, err := refs.get(t.Copy.RefGroups)
 		if err != nil {
-			return nil, kpi.Report{}, err
+			return nil, rep, "", err
 		}
 		to.RefGroups = func(rel string) bool { return groups[rel] }
 	}
+	var sw *sumsWriter
+	if t.Copy.Sums != "" {
+		if sw, err = newSumsWriter(t.Copy.Sums, t.Chunk); err != nil {
+			return nil, rep, "", err
+		}
+		defer func() {
+			if err != nil {
+				sw.abort()
+			}
+		}()
+		to.Hash, to.OnDone = true, sw.onDone
+	}
 	c, err := transfer.New(ctx, t.Src, t.Dst, to)
 	if err != nil {
-		return nil, kpi.Report{}, err
+		return nil, rep, "", err
 	}
 	defer c.Close()
 	in, out := make(chan partition.Chunk, 1), make(chan transfer.Result, 1)
 	in <- partition.Chunk{ID: t.Chunk, Entries: entries}
 	close(in)
 	if err := c.Run(ctx, in, out); err != nil {
-		return nil, kpi.Report{}, err
+		return nil, rep, "", err
 	}
+	var r transfer.Result
 	select {
-	case r := <-out:
-		return r.Failed, counters.Report(), nil
+	case r = <-out:
 	default:
-		return nil, kpi.Report{}, errors.New("copier ended without a result")
+		return nil, rep, "", errors.New("copier ended without a result")
 	}
+	if sw != nil {
+		if sums, err = sw.close(); err != nil {
+			return nil, rep, "", err
+		}
+	}
+	return r.Failed, counters.Report(), sums, nil
 }
 
 // refGroupsCache keeps the reference's hard-link group members that a

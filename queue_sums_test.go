@@ -1,8 +1,10 @@
 package efsync
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,15 +18,29 @@ import (
 	"github.com/efsync/efsync/kpi"
 )
 
-// TestQueuedManifestReadsNoSnapshot: the manifest of a backup whose
-// workers copied the changes takes each file's hash and xattrs from what
-// the workers' copies learnt (their sums), not from the new snapshot:
-// every read of file data, and every xattr call, in it fails with EIO
-// through latencyfs, and the backup still has a complete manifest that
-// verifies in full. Before, the leader read back every file the workers
-// wrote. (Their xattrs come from the sums too, but a symlink's, which no
-// copy reads: the manifest probes those, as it does without a queue.)
-func TestQueuedManifestReadsNoSnapshot(t *testing.T) {
+// TestChangedBackupManifestReadsNoSnapshot: the manifest of a backup
+// takes each file's hash from what the copies learnt, the workers' (their
+// sums) or its own, files copied in pieces among them, not from the new
+// snapshot: every read of file data in it fails with EIO through
+// latencyfs, and the backup still has a complete manifest that verifies
+// in full. Before, a leader read back every file its workers wrote, and
+// any backup every file of HugeMin bytes or more it changed. (Xattrs
+// come from the copies too but a symlink's, which no copy reads: the
+// manifest probes those.)
+func TestChangedBackupManifestReadsNoSnapshot(t *testing.T) {
+	for _, queued := range []bool{true, false} {
+		t.Run(map[bool]string{true: "through a queue", false: "one host"}[queued], func(t *testing.T) {
+			bo := BackupOptions{Options: Options{MaxFiles: 8, HugeMin: 256 << 10, HugePiece: 64 << 10}}
+			if queued {
+				bo.Queue = NewMemQueue(time.Minute)
+				startWorkers(t, bo.Queue, 3)
+			}
+			changedBackupReadsNoSnapshot(t, bo)
+		})
+	}
+}
+
+func changedBackupReadsNoSnapshot(t *testing.T, bo BackupOptions) {
 	backing := testtree.TempDir(t)
 	must(t, os.Mkdir(filepath.Join(backing, "src"), 0o755))
 	o := testtree.Small(83)
@@ -34,9 +50,6 @@ func TestQueuedManifestReadsNoSnapshot(t *testing.T) {
 	}
 	m := latencyfs.Start(t, backing, latencyfs.Options{})
 	src, repo := m.Dir()+"/src", m.Dir()+"/repo"
-	q := NewMemQueue(time.Minute)
-	startWorkers(t, q, 3)
-	bo := BackupOptions{Options: Options{Queue: q, MaxFiles: 8}}
 	backupOK(t, src, repo, bo)
 	// But a new hard link to a file unchanged since the parent snapshot:
 	// the copy links both names to the parent's inode, whose hash the
@@ -46,6 +59,7 @@ func TestQueuedManifestReadsNoSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	grown := growHuge(t, filepath.Join(backing, "src"), bo.HugeMin) // copied in pieces
 	bo.ID = NewBackupID(time.Now())
 	var faults []latencyfs.Fault
 	top := "repo/" + DefaultLabel + "/" + bo.ID
@@ -57,7 +71,10 @@ func TestQueuedManifestReadsNoSnapshot(t *testing.T) {
 	must(t, m.SetFaults(nil))
 
 	recs := readManifest(t, manifestPath(filepath.Join(backing, "repo"), second.ID))
-	written := readManifest(t, wrotePath(filepath.Join(backing, "repo"), second.ID))
+	wrote := map[string]bool{}
+	for _, r := range readManifest(t, wrotePath(filepath.Join(backing, "repo"), second.ID)) {
+		wrote[r.Path] = true
+	}
 	files := 0
 	for _, r := range recs {
 		if r.Type == manifest.TypeFile {
@@ -67,16 +84,38 @@ func TestQueuedManifestReadsNoSnapshot(t *testing.T) {
 			}
 		}
 	}
-	if files == 0 || len(written) == 0 || len(changed) == 0 {
-		t.Fatalf("%d files in the manifest, %d written, %d changed: the test shows nothing", files, len(written), len(changed))
+	if files == 0 || len(wrote) == 0 || len(changed) == 0 || !wrote[grown] {
+		t.Fatalf("%d files in the manifest, %d written (%s among them: %v), %d changed: the test shows nothing",
+			files, len(wrote), grown, wrote[grown], len(changed))
 	}
 	r, err := Verify(context.Background(), repo, second.ID, VerifyOptions{Full: true})
 	if err != nil || r.Status != kpi.StatusSuccess {
-		t.Errorf("full verify of the snapshot the workers wrote: %v, %+v", err, r)
+		t.Errorf("full verify of the second snapshot: %v, %+v", err, r)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(backing, "repo", repoMeta, "state")); len(ents) != 0 {
 		t.Errorf("the run's state, with its sums, is still there: %v", ents)
 	}
+}
+
+// growHuge appends to a file of root of at least min bytes, and returns
+// its path.
+func growHuge(t *testing.T, root string, min int64) string {
+	t.Helper()
+	var rel string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if fi, _ := d.Info(); err == nil && rel == "" && d.Type().IsRegular() && fi.Size() >= min {
+			rel, _ = filepath.Rel(root, p)
+		}
+		return err
+	})
+	if rel == "" {
+		t.Fatalf("no file of %d bytes in %s", min, root)
+	}
+	f, err := os.OpenFile(filepath.Join(root, rel), os.O_WRONLY|os.O_APPEND, 0)
+	must(t, err)
+	_, err = f.Write(bytes.Repeat([]byte("grown "), 20000))
+	must(t, errors.Join(err, f.Close()))
+	return rel
 }
 
 // TestFromSum: a worker's sum answers what the entry needs only if it is

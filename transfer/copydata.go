@@ -23,23 +23,13 @@ const piece = 8 << 20
 func (c *Copier) copyData(ctx context.Context, src, dst int, off, end int64, f *kpi.File, h *xxh3.Hasher128) error {
 	var buf []byte
 	for off < end {
-		data, err := unix.Seek(src, off, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) || (err == nil && data >= end) {
-			data = end // only a hole is left
-		} else if err != nil { // no SEEK_DATA here: all of it is data
-			data = off
-		}
+		data, hole := nextData(src, off, end)
 		if h != nil {
 			hashZeros(h, data-off) // a hole reads as zeros
 		}
 		if data >= end {
 			return nil
 		}
-		hole, err := unix.Seek(src, data, unix.SEEK_HOLE)
-		if err != nil {
-			hole = end
-		}
-		hole = min(hole, end)
 		for off = data; off < hole; {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -104,4 +94,21 @@ func hashZeros(h *xxh3.Hasher128, n int64) {
 		h.Write(zeros[:k])
 		n -= k
 	}
+}
+
+// nextData returns the next run of data in fd at or after off, before
+// end: [data, hole), data = end if only a hole is left. Where the file
+// system can't tell (no SEEK_DATA), all of it is data.
+func nextData(fd int, off, end int64) (data, hole int64) {
+	data, err := unix.Seek(fd, off, unix.SEEK_DATA)
+	if errors.Is(err, unix.ENXIO) || (err == nil && data >= end) {
+		return end, end
+	} else if err != nil {
+		return off, end
+	}
+	hole, err = unix.Seek(fd, data, unix.SEEK_HOLE)
+	if err != nil {
+		return data, end
+	}
+	return data, min(hole, end)
 }

@@ -70,10 +70,16 @@ func (w *worker) file(ctx context.Context, e *partition.Entry, dfd int, src srcD
 			return err
 		}
 	}
-	if e.Size >= c.opt.HugeMin {
-		return w.copyHuge(ctx, e, x, dfd, sfd, name, &st, exists, r)
+	return w.copyAfresh(ctx, e, x, dfd, sfd, name, &st, exists, r)
+}
+
+// copyAfresh copies e whole into a new inode: in pieces, several at once,
+// if it is huge (copyHuge), else in one stream (copyFile).
+func (w *worker) copyAfresh(ctx context.Context, e *partition.Entry, x xattrs, dfd, sfd int, name string, old *unix.Stat_t, exists bool, r *fileReport) error {
+	if e.Size >= w.c.opt.HugeMin {
+		return w.copyHuge(ctx, e, x, dfd, sfd, name, old, exists, r)
 	}
-	return w.copyFile(ctx, e, x, dfd, sfd, name, &st, exists, r)
+	return w.copyFile(ctx, e, x, dfd, sfd, name, old, exists, r)
 }
 
 // metaOnly brings an entry whose content is up to date to e's metadata.

@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/efsync/efsync/kpi"
 	"github.com/efsync/efsync/partition"
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 )
@@ -76,8 +78,12 @@ func (w *worker) copyHuge(ctx context.Context, e *partition.Entry, x xattrs, dfd
 			c.opt.Partial.Drop(e.Path)
 		}
 	}()
-	if err := c.copyPieces(ctx, e.Path, src, tfd, &p, r.f); err != nil {
+	sum, err := c.copyPieces(ctx, e.Path, src, tfd, &p, r.f)
+	if err != nil {
 		return err
+	}
+	if c.opt.Hash {
+		r.sum, r.hashed = sum, true
 	}
 	if err := unix.Ftruncate(tfd, p.Size); err != nil {
 		return err
@@ -135,12 +141,21 @@ func resumable(dfd int, old PartialCopy, p *PartialCopy) (int, bool) {
 
 // copyPieces copies the pieces of p not in p.Done from src to dst (the
 // copy of rel), HugeWorkers at once, and adds each finished one to p.Done.
+// With Options.Hash it returns the xxh3-128 of the content (hashBehind).
 // It stops at the first error, or when ctx is cancelled, within one read
 // or write.
-func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *PartialCopy, f *kpi.File) error {
+func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *PartialCopy, f *kpi.File) ([16]byte, error) {
+	var sum [16]byte
 	have := map[int64]bool{}
 	for _, off := range p.Done {
 		have[off] = true
+	}
+	copied := make([]chan struct{}, (p.Size+p.Piece-1)/p.Piece) // closed as each piece is in
+	for i := range copied {
+		copied[i] = make(chan struct{})
+		if have[int64(i)*p.Piece] {
+			close(copied[i])
+		}
 	}
 	todo := make(chan int64)
 	var mu sync.Mutex // guards p.Done
@@ -148,6 +163,14 @@ func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *Pa
 		defer c.saveEvery(rel, p, &mu)()
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if c.opt.Hash {
+		g.Go(func() (err error) {
+			if sum, err = hashBehind(gctx, src, p, copied); errors.Is(err, errChanged) {
+				err = fmt.Errorf("%s: %w", rel, err)
+			}
+			return err
+		})
+	}
 	g.Go(func() error {
 		defer close(todo)
 		for off := int64(0); off < p.Size; off += p.Piece {
@@ -182,14 +205,66 @@ func (c *Copier) copyPieces(ctx context.Context, rel string, src, dst int, p *Pa
 				mu.Lock()
 				p.Done = append(p.Done, off)
 				mu.Unlock()
+				close(copied[off/p.Piece])
 			}
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return sum, err
 	}
-	return ctx.Err()
+	return sum, ctx.Err()
+}
+
+// hashBehind returns the xxh3-128 of src's content, read in order, each
+// piece of p once copied says it is in: the copy has just read it, so
+// the page cache (the NFS client's) holds it, and the manifest needs no
+// second read of the file over the network, which pieces copied at once
+// could not be hashed by in order. Holes hash as zeros, unread, as
+// copyData hashes them.
+func hashBehind(ctx context.Context, src int, p *PartialCopy, copied []chan struct{}) ([16]byte, error) {
+	fd := reopen(src)
+	if fd != src {
+		defer unix.Close(fd)
+	}
+	h := xxh3.New128()
+	buf := make([]byte, 1<<20)
+	for i, in := range copied {
+		select {
+		case <-in:
+		case <-ctx.Done():
+			return [16]byte{}, ctx.Err()
+		}
+		off := int64(i) * p.Piece
+		if err := hashRange(ctx, fd, off, min(off+p.Piece, p.Size), h, buf); err != nil {
+			return [16]byte{}, err
+		}
+	}
+	return h.Sum128().Bytes(), nil
+}
+
+// hashRange writes [off, end) of fd to h, read through buf, its holes as
+// zeros without reading them.
+func hashRange(ctx context.Context, fd int, off, end int64, h *xxh3.Hasher128, buf []byte) error {
+	for off < end {
+		data, hole := nextData(fd, off, end)
+		hashZeros(h, data-off)
+		for off = data; off < hole; {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			n, err := unix.Pread(fd, buf[:min(int64(len(buf)), hole-off)], off)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return errChanged // shorter than it was: the copy fails it too
+			}
+			h.Write(buf[:n])
+			off += int64(n)
+		}
+	}
+	return nil
 }
 
 // saveEvery records p with Partial every PartialEvery while its pieces

@@ -10,6 +10,7 @@ import (
 
 	"github.com/efsync/efsync/internal/latencyfs"
 	"github.com/efsync/efsync/internal/testtree"
+	"github.com/zeebo/xxh3"
 	"golang.org/x/sys/unix"
 )
 
@@ -89,6 +90,46 @@ func TestHugeCopy(t *testing.T) {
 	}
 }
 
+// TestHugeCopyHashes: with Hash, a file copied in pieces, several at
+// once, is reported with the xxh3-128 of its whole content, holes as
+// zeros, as a file copied in one stream is.
+func TestHugeCopyHashes(t *testing.T) {
+	const size = 16 << 20
+	src, dst := testtree.TempDir(t), testtree.TempDir(t)
+	buildTree(t, src, faultDir("."), faultFile("big", size+12345, 6), faultFile("small", 4<<10, 7))
+	writeExtents(t, filepath.Join(src, "sparse"), size, 0, 5<<20+512<<10, size-1<<20)
+	writeExtents(t, filepath.Join(src, "holes-only"), size)
+	got := hashesReported(t, src, dst, hugeOpts())
+	for _, name := range []string{"big", "small", "sparse", "holes-only"} {
+		b, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum, ok := got[name]; !ok || sum != xxh3.Hash128(b).Bytes() {
+			t.Errorf("%s: hashed %v, sum %x; want the xxh3-128 of its %d bytes", name, ok, sum, len(b))
+		}
+	}
+}
+
+// hashesReported syncs src to dst with Hash and returns the sums OnDone
+// reported, by path.
+func hashesReported(t *testing.T, src, dst string, opt Options) map[string][16]byte {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string][16]byte{}
+	opt.Hash, opt.OnDone = true, func(d Done) {
+		if d.Hashed {
+			mu.Lock()
+			defer mu.Unlock()
+			got[d.Entry.Path] = d.Sum
+		}
+	}
+	if _, failed, err := syncTrees(t, src, dst, opt); err != nil || len(failed) > 0 {
+		t.Fatalf("sync: %v, failed %q", err, failed)
+	}
+	return got
+}
+
 // partialMap is a Partial in memory.
 type partialMap struct {
 	mu sync.Mutex
@@ -120,8 +161,16 @@ func (p *partialMap) Drop(rel string) {
 // TestHugeResume cancels a huge copy, slowed down by latencyfs, after about
 // half of the file is written. With a Partial the temporary file stays,
 // and the next run writes less than 60% of the file, at the file system,
-// and leaves an exact copy and no temporary file.
+// and leaves an exact copy and no temporary file. The same holds for a
+// file changed since the link-dest reference, as in every backup but the
+// first: its copy is a huge one too (it was copied in one stream).
 func TestHugeResume(t *testing.T) {
+	for _, linkDest := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "link-dest"}[linkDest], func(t *testing.T) { testHugeResume(t, linkDest) })
+	}
+}
+
+func testHugeResume(t *testing.T, linkDest bool) {
 	const size = 16 << 20
 	backing, m := efsMount(t, latencyfs.Options{Faults: []latencyfs.Fault{
 		{Op: "write", Path: "dst/*", Delay: 20 * time.Millisecond},
@@ -133,8 +182,21 @@ func TestHugeResume(t *testing.T) {
 	buildTree(t, src, faultDir("."), faultFile("big", size, 5))
 	opt := hugeOpts()
 	opt.HugeWorkers, opt.HugePiece = 2, 512<<10
+	if linkDest { // on the destination's file system, as links need
+		if err := os.Mkdir(filepath.Join(backing, "ref"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		buildTree(t, filepath.Join(backing, "ref"), faultDir("."), faultFile("big", size-4096, 8)) // older content
+		opt.LinkDest = []string{filepath.Join(m.Dir(), "ref")}
+	}
 	rec := &partialMap{}
 	opt.Partial = rec
+	var sums sync.Map // with Hash, the resumed copy's sum covers the pieces of both runs
+	opt.Hash, opt.OnDone = true, func(d Done) {
+		if d.Hashed {
+			sums.Store(d.Entry.Path, d.Sum)
+		}
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -173,6 +235,11 @@ func TestHugeResume(t *testing.T) {
 		t.Errorf("the resumed run wrote %d bytes; want less than 60%% of %d", n.BytesWritten, size)
 	}
 	exact(t, src, dst, compareOpts())
+	if b, err := os.ReadFile(filepath.Join(src, "big")); err != nil {
+		t.Fatal(err)
+	} else if sum, ok := sums.Load("big"); !ok || sum != xxh3.Hash128(b).Bytes() {
+		t.Errorf("the resumed copy of big: sum %x (%v), want the xxh3-128 of its content", sum, ok)
+	}
 	if left := tempFiles(t, backing); len(left) > 0 {
 		t.Errorf("temporary files left: %q", left)
 	}

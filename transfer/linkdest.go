@@ -21,7 +21,7 @@ import (
 //   - Else, if a reference holds e unchanged (unchanged), the name is
 //     linked to it; the first tree given that does wins, as in rsync.
 //   - Else a fresh copy: a clone of a basis where the destination clones
-//     (cloneBasis), else a full one. A destination inode with more than
+//     (cloneBasis), else a full one, in pieces if huge. A destination inode with more than
 //     one link may be an older snapshot's: it is left alone if it is
 //     unchanged, and otherwise replaced, never changed in place.
 //
@@ -67,7 +67,7 @@ func (w *worker) linkDest(ctx context.Context, e *partition.Entry, dfd int, src 
 			return true, err
 		}
 	}
-	return true, w.copyFile(ctx, e, x, dfd, sfd, name, st, exists, r)
+	return true, w.copyAfresh(ctx, e, x, dfd, sfd, name, st, exists, r)
 }
 
 // cloneBasis copies e as a clone of a basis (see cloneCopy), where one

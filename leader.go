@@ -13,6 +13,7 @@ import (
 	"github.com/efsync/efsync/partition"
 	"github.com/efsync/efsync/transfer"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sys/unix"
 )
 
 // leader is a pass whose copies workers do, through Options.Queue: it
@@ -35,6 +36,7 @@ type leader struct {
 	// state
 	mu      sync.Mutex
 	started map[int]kpi.Partition // published, not yet reported
+	first   map[int]string        // the first path of each of started, to name a chunk that failed whole
 	failed  int
 }
 
@@ -45,7 +47,7 @@ type leader struct {
 // chunk was published and reported; err is what stopped the run early:
 // the queue's, the journal's, or the hard context's.
 func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err error) {
-	l.started = map[int]kpi.Partition{}
+	l.started, l.first = map[int]kpi.Partition{}, map[int]string{}
 	l.runID = l.counters.Report().RunID
 	src, err := filepath.Abs(l.e.src)
 	if err != nil {
@@ -61,6 +63,11 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	if l.copy.Sums, err = l.sumsDir(); err != nil {
 		return false, err
 	}
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return false, err
+	}
+	l.copy.SrcIno = st.Ino
 	g, gctx := errgroup.WithContext(l.hard)
 	prodCtx, cancelProd := context.WithCancel(gctx)
 	defer cancelProd()
@@ -107,6 +114,9 @@ func (l *leader) publish(ctx context.Context, ch *partition.Chunk, src, dst stri
 	}
 	l.mu.Lock()
 	l.failed += len(failed)
+	if len(ch.Entries) > 0 {
+		l.first[ch.ID] = ch.Entries[0].Path
+	}
 	l.started[ch.ID] = kpi.Partition{ID: ch.ID, Entries: int64(len(ch.Entries)), Files: int64(ch.Files),
 		Bytes: ch.Bytes, Start: time.Now()}
 	l.mu.Unlock()
@@ -182,8 +192,14 @@ func (l *leader) ended(c Completion) bool {
 		}
 		return false
 	}
+	first := l.first[c.Chunk]
 	delete(l.started, c.Chunk)
-	l.failed += len(c.Failed)
+	delete(l.first, c.Chunk)
+	nFailed := max(c.FailedTotal, int64(len(c.Failed)))
+	if c.Err != "" {
+		nFailed = part.Entries // directories among them: the leader made those, not their contents
+	}
+	l.failed += int(nFailed)
 	l.mu.Unlock()
 	l.takeSums(c)
 	failed := paths(c.Failed)
@@ -193,6 +209,12 @@ func (l *leader) ended(c Completion) bool {
 	part.End, part.Status, part.Attempts = time.Now(), kpi.StatusSuccess, c.Attempt
 	if len(failed) > 0 {
 		part.Status, part.Error = kpi.StatusPartial, failed[len(failed)-1]+": failed"
+	}
+	if c.Err != "" {
+		msg := fmt.Sprintf("chunk %d not copied by worker %s: %s", c.Chunk, c.Worker, c.Err)
+		part.Status, part.Error = kpi.StatusFailed, msg
+		l.counters.AddErrors(kpi.ErrorCounts{Other: nFailed}, []kpi.ErrorRecord{{Path: first, Class: kpi.ClassOther, Message: msg}}, 0, nil)
+		l.e.o.Logger.Error("a worker could not copy a chunk", "chunk", c.Chunk, "worker", c.Worker, "err", c.Err)
 	}
 	if n := len(c.Errors); n > 0 {
 		part.Status, part.Error = kpi.StatusPartial, c.Errors[n-1].Message
@@ -210,7 +232,7 @@ func (l *leader) ended(c Completion) bool {
 // taskCopy returns the copy options of o that workers need, with
 // absolute paths: each host mounts the trees at the same places.
 func taskCopy(o *Options) (TaskCopy, error) {
-	c := TaskCopy{Checksum: o.Checksum, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
+	c := TaskCopy{Checksum: o.Checksum, NoXattrs: o.NoXattrs, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
 	for _, d := range o.LinkDest {
 		abs, err := filepath.Abs(d)
 		if err != nil {

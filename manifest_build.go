@@ -125,6 +125,15 @@ func (m *manifestLog) fill(ctx context.Context, recs, todo, par, sums manifest.S
 			} else if ok {
 				need = tr.Mode
 			}
+			if need != 0 { // a worker's copy read it: the newest word
+				sr, ok, err := ws.find(r.Path)
+				if err != nil {
+					return err
+				}
+				if ok {
+					need = fromSum(&r, sr, need)
+				}
+			}
 			if need&needHash != 0 {
 				pr, ok, err := p.find(r.Path)
 				if err != nil {
@@ -133,15 +142,6 @@ func (m *manifestLog) fill(ctx context.Context, recs, todo, par, sums manifest.S
 				if ok && pr.Type == r.Type && pr.HasHash && pr.Size == r.Size && pr.Mtime == r.Mtime {
 					r.Hash, r.HasHash = pr.Hash, true
 					need &^= needHash
-				}
-			}
-			if need != 0 {
-				sr, ok, err := ws.find(r.Path)
-				if err != nil {
-					return err
-				}
-				if ok {
-					need = fromSum(&r, sr, need)
 				}
 			}
 			if need == 0 {

@@ -85,9 +85,16 @@ type TaskCopy struct {
 	// repository's state; "" for none.
 	RefGroups   string `json:"refGroups,omitempty"`
 	Checksum    bool   `json:"checksum,omitempty"`
+	NoXattrs    bool   `json:"noXattrs,omitempty"`
 	HugeMin     int64  `json:"hugeMin,omitempty"`
 	HugeWorkers int    `json:"hugeWorkers,omitempty"`
 	HugePiece   int64  `json:"hugePiece,omitempty"`
+	// SrcIno is the inode number of Src's root as the leader saw it, 0
+	// if unknown. NFS gives every client the server's numbers, so a
+	// worker whose Src is another tree, such as the empty mount point of
+	// a file system it has not mounted, refuses the task instead of
+	// finding every entry vanished.
+	SrcIno uint64 `json:"srcIno,omitempty"`
 	// Sums, if set, is the directory (in the leader's run state) where
 	// a worker writes what its copy learnt of each entry for the
 	// leader's manifest, and names the file in its Completion (see
@@ -97,11 +104,18 @@ type TaskCopy struct {
 
 // Completion is what a worker reports of a task it copied.
 type Completion struct {
-	Run     string   `json:"run"`
-	Chunk   int      `json:"chunk"`
-	Attempt int      `json:"attempt"` // the Delivery's
-	Worker  string   `json:"worker,omitempty"`
-	Failed  [][]byte `json:"failed,omitempty"` // paths, as in Task
+	Run     string `json:"run"`
+	Chunk   int    `json:"chunk"`
+	Attempt int    `json:"attempt"` // the Delivery's
+	Worker  string `json:"worker,omitempty"`
+	// Failed are the paths that failed, as in Task, as many as fit;
+	// FailedTotal counts them all.
+	Failed      [][]byte `json:"failed,omitempty"`
+	FailedTotal int64    `json:"failedTotal,omitempty"`
+	// Err, if set, says why the worker could not copy the chunk at all
+	// (its source was not the leader's tree, its list was out of reach):
+	// every entry of it failed.
+	Err string `json:"err,omitempty"`
 	// Files and Bytes are what the worker's copy of the chunk counted:
 	// the leader adds those of each chunk's first completion to its own.
 	Files kpi.FileCounts `json:"files"`

@@ -77,8 +77,8 @@ func (s *sumsWriter) onDone(d transfer.Done) {
 		s.mu.Lock()
 		if r.Mode == 0 {
 			s.pending = append(s.pending, pendingSum{r.Path, ino})
-		} else if k, ok := s.byIno[ino]; !ok || r.Mode&^k.Mode != 0 {
-			s.byIno[ino] = r
+		} else if k, ok := s.byIno[ino]; !ok || r.HasHash || !k.HasHash {
+			s.byIno[ino] = r // the latest copy's: a link made after a new copy (EMLINK) is to it
 		}
 		s.mu.Unlock()
 	}
@@ -146,23 +146,29 @@ func sumsFile(dir, name string) (string, error) {
 	return filepath.Join(dir, name), nil
 }
 
-// readSums passes each record of the sums file path to add.
+// readSums passes each record of the sums file path to add, once the
+// whole file has read well: none of a damaged one.
 func readSums(path string, add func(manifest.Record) error) error {
 	r, err := manifest.Open(path)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	var recs []manifest.Record // a chunk's worth
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err == nil {
-			err = add(rec)
+			break
 		}
 		if err != nil {
 			return fmt.Errorf("sums %s: %w", path, err)
 		}
+		recs = append(recs, rec)
 	}
+	for _, rec := range recs {
+		if err := add(rec); err != nil {
+			return fmt.Errorf("sums %s: %w", path, err)
+		}
+	}
+	return nil
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/efsync/efsync/kpi"
-	"github.com/efsync/efsync/partition"
 	"github.com/efsync/efsync/transfer"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
@@ -73,9 +71,13 @@ func Work(ctx context.Context, q Queue, opts ...Option) error {
 	return err
 }
 
-// work copies one delivered task, then acknowledges and reports it. It
+// work copies one delivered task, then reports and acknowledges it. It
 // holds one of slots, and takes more for the copy if it has entries
-// enough and they are free; it releases them all.
+// enough and they are free; it releases them all. A task it can't copy
+// (its source is not the leader's tree, its list is out of reach, its
+// run is over) is reported failed, with why, so that its leader never
+// waits for it; it returns only what stops the worker: a fatal copy
+// error (a full destination), after reporting the task.
 func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsCache, slots *semaphore.Weighted) error {
 	held := int64(1)
 	defer func() { slots.Release(held) }()
@@ -83,42 +85,98 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 	log := o.Logger.With("run", t.Run, "chunk", t.Chunk, "attempt", d.Attempt(), "worker", o.WorkerID)
 	if o.Job != "" && t.Job != o.Job {
 		log.Info("task of another job dropped", "job", t.Job, "want", o.Job)
-		return d.Done(ctx)
+		ack(ctx, d, log)
+		return nil
 	}
-	rels := paths(t.Paths)
-	if t.List != "" {
-		var err error
-		if rels, err = readList(t.List); errors.Is(err, fs.ErrNotExist) {
-			log.Info("task already reported: its list is gone")
-			return d.Done(ctx)
-		} else if err != nil {
-			return fmt.Errorf("read task list: %w", err)
+	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID}
+	rels, err := taskPaths(t)
+	var lost atomic.Bool // another worker has the task now
+	if err == nil {
+		want := min(int64((len(rels)+transfer.BatchSize-1)/transfer.BatchSize), int64(o.Workers))
+		for held < want && slots.TryAcquire(1) { // never waits: the receive loop may hold the last slot
+			held++
 		}
+		wctx, cancel := context.WithCancel(ctx)
+		go heartbeat(wctx, d, o.Heartbeat, log, func() { lost.Store(true); cancel() })
+		var failed []string
+		var rep kpi.Report
+		failed, rep, c.Sums, err = copyTask(wctx, t, rels, o, int(held), refs)
+		cancel()
+		c.Failed, c.FailedTotal = capPaths(failed, maxFailedBytes), int64(len(failed))
+		c.Files, c.Bytes, c.Errors, c.ErrorCounts = rep.Files, rep.Bytes, taskErrors(rep.Errors.First), rep.Errors.ByClass
+		c.Vanished, c.VanishedTotal = bytesOf(rep.VanishedPaths), rep.Vanished
 	}
-	want := min(int64((len(rels)+transfer.BatchSize-1)/transfer.BatchSize), int64(o.Workers))
-	for held < want && slots.TryAcquire(1) { // never waits: the receive loop may hold the last slot
-		held++
+	var fatal *transfer.FatalError
+	switch {
+	case err != nil && (ctx.Err() != nil || lost.Load()): // stopped, or the task is another's
+		log.Info("chunk left to the queue", "lost", lost.Load())
+		return nil
+	case err != nil:
+		log.Error("chunk not copied: reported failed", "err", err)
+		c = Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Err: err.Error()}
+	default:
+		log.Info("chunk copied", "files", len(rels), "failed", c.FailedTotal, "bytes", c.Bytes.Transferred)
 	}
-	wctx, cancel := context.WithCancel(ctx)
+	// Reported, then acknowledged: a task acknowledged but not reported
+	// would be lost, and its leader would wait for it to its deadline;
+	// one reported twice is counted once.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	go heartbeat(wctx, d, o.Heartbeat, log)
-	failed, rep, sums, err := copyTask(wctx, t, rels, o, int(held), refs)
-	if err != nil {
+	if rerr := q.Report(rctx, c); rerr != nil {
+		log.Warn("chunk not reported: left to the queue for another worker", "err", rerr)
+	} else {
+		ack(rctx, d, log)
+	}
+	if errors.As(err, &fatal) {
 		return fmt.Errorf("chunk %d: %w", t.Chunk, err)
 	}
-	cancel()
-	if err := d.Done(ctx); err != nil && !errors.Is(err, ErrStaleDelivery) {
-		return fmt.Errorf("ack chunk %d: %w", t.Chunk, err)
-	}
-	c := Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Failed: bytesOf(failed),
-		Files: rep.Files, Bytes: rep.Bytes, Errors: taskErrors(rep.Errors.First), ErrorCounts: rep.Errors.ByClass,
-		Vanished: bytesOf(rep.VanishedPaths), VanishedTotal: rep.Vanished, Sums: sums}
-	log.Info("chunk copied", "files", len(rels), "failed", len(failed), "bytes", rep.Bytes.Transferred)
-	return q.Report(ctx, c)
+	return nil
 }
 
-// heartbeat extends d's visibility every period until ctx is done.
-func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.Logger) {
+// ack acknowledges d. A failure only costs a second delivery, whose
+// completion its leader ignores.
+func ack(ctx context.Context, d Delivery, log *slog.Logger) {
+	if err := d.Done(ctx); err != nil && !errors.Is(err, ErrStaleDelivery) {
+		log.Warn("task not acknowledged: it comes again", "err", err)
+	}
+}
+
+// maxFailedBytes bounds the failed paths a Completion lists, its message
+// under SQS's 256 KiB with the rest of it: FailedTotal counts them all.
+const maxFailedBytes = 64 << 10
+
+// capPaths returns rels as a Completion carries them, as many as fit in
+// max bytes of JSON (base64).
+func capPaths(rels []string, max int) [][]byte {
+	n := 0
+	for i, r := range rels {
+		if n += len(r)*4/3 + 8; n > max {
+			return bytesOf(rels[:i])
+		}
+	}
+	return bytesOf(rels)
+}
+
+// taskPaths returns the entries of t, from its list file if it has one.
+func taskPaths(t Task) ([]string, error) {
+	if t.List == "" {
+		return paths(t.Paths), nil
+	}
+	rels, err := readList(t.List)
+	if err != nil {
+		// Gone once its chunk was reported, or with its run; or out of
+		// this host's reach (the state directory not shared): reported
+		// failed, a leader waiting for it learns why.
+		return nil, fmt.Errorf("task list: %w", err)
+	}
+	return rels, nil
+}
+
+// heartbeat extends d's visibility every period until ctx is done, and
+// calls lost if the queue says the task is no longer this delivery's (it
+// reappeared, and another worker has it): the copy stops rather than run
+// beside the other, past the leader's acceptance of it.
+func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.Logger, lost func()) {
 	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
@@ -126,106 +184,16 @@ func heartbeat(ctx context.Context, d Delivery, period time.Duration, log *slog.
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := d.Extend(ctx, 3*period); err != nil && ctx.Err() == nil {
+			err := d.Extend(ctx, 3*period)
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, ErrStaleDelivery):
+				log.Warn("task taken by another worker: copy stopped", "err", err)
+				lost()
+				return
+			default:
 				log.Warn("extend task visibility", "err", err) // another worker may redo it: no harm
 			}
 		}
 	}
-}
-
-// copyTask copies the entries rels of t as they are now, but its
-// directories: the leader made them, counts them, and sets their
-// metadata once every chunk is in. It returns the entries that failed,
-// what the copy counted, and the name of its sums file, if t asks for
-// one.
-func copyTask(ctx context.Context, t Task, rels []string, o *Options, workers int, refs *refGroupsCache) (failed []string, rep kpi.Report, sums string, err error) {
-	all, vanished, err := partition.Restat(t.Src, rels, true)
-	if err != nil {
-		return nil, rep, "", err
-	}
-	counters := kpi.New(kpi.Options{RunID: t.Run, Source: t.Src, Destination: t.Dst})
-	for _, rel := range vanished { // gone since the leader's crawl
-		counters.Vanished(rel)
-	}
-	entries := all[:0]
-	for _, e := range all {
-		if !e.IsDir() || e.Err != nil {
-			entries = append(entries, e)
-		}
-	}
-	if len(entries) == 0 {
-		return nil, counters.Report(), "", nil // the copier sends no Result for an empty chunk
-	}
-	to := transfer.Options{Workers: workers, NoXattrs: o.NoXattrs, Reporter: counters, Logger: o.Logger,
-		LinkDest: t.Copy.LinkDest}
-	to.Checksum = t.Copy.Checksum || o.Checksum
-	to.HugeMin, to.HugeWorkers, to.HugePiece = t.Copy.HugeMin, t.Copy.HugeWorkers, t.Copy.HugePiece
-	if t.Copy.RefGroups != "" {
-		groups, err := refs.get(t.Copy.RefGroups)
-		if err != nil {
-			return nil, rep, "", err
-		}
-		to.RefGroups = func(rel string) bool { return groups[rel] }
-	}
-	var sw *sumsWriter
-	if t.Copy.Sums != "" {
-		if sw, err = newSumsWriter(t.Copy.Sums, t.Chunk); err != nil {
-			return nil, rep, "", err
-		}
-		defer func() {
-			if err != nil {
-				sw.abort()
-			}
-		}()
-		to.Hash, to.OnDone = true, sw.onDone
-	}
-	c, err := transfer.New(ctx, t.Src, t.Dst, to)
-	if err != nil {
-		return nil, rep, "", err
-	}
-	defer c.Close()
-	in, out := make(chan partition.Chunk, 1), make(chan transfer.Result, 1)
-	in <- partition.Chunk{ID: t.Chunk, Entries: entries}
-	close(in)
-	if err := c.Run(ctx, in, out); err != nil {
-		return nil, rep, "", err
-	}
-	var r transfer.Result
-	select {
-	case r = <-out:
-	default:
-		return nil, rep, "", errors.New("copier ended without a result")
-	}
-	if sw != nil {
-		if sums, err = sw.close(); err != nil {
-			return nil, rep, "", err
-		}
-	}
-	return r.Failed, counters.Report(), sums, nil
-}
-
-// refGroupsCache keeps the reference's hard-link group members that a
-// worker read last: every task of a run names the same file.
-type refGroupsCache struct {
-	mu     sync.Mutex // tasks run at once
-	path   string
-	groups map[string]bool
-}
-
-// get returns the members listed in path.
-func (c *refGroupsCache) get(path string) (map[string]bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.groups != nil && c.path == path {
-		return c.groups, nil
-	}
-	rels, err := readList(path)
-	if err != nil {
-		return nil, fmt.Errorf("reference groups: %w", err)
-	}
-	c.path, c.groups = path, make(map[string]bool, len(rels))
-	for _, r := range rels {
-		c.groups[r] = true
-	}
-	return c.groups, nil
 }

@@ -28,11 +28,23 @@ func (s *Server) SQS() *SQSState {
 
 // SQSState is the queues of a fake SQS. It is safe for concurrent use.
 type SQSState struct {
-	url    string
-	mu     sync.Mutex
-	queues map[string]*fakeQueue // by URL
-	ids    int
-	again  map[string][]string // by URL: bodies delivered a second time
+	url         string
+	mu          sync.Mutex
+	queues      map[string]*fakeQueue // by URL
+	ids         int
+	again       map[string][]string // by URL: bodies delivered a second time
+	failDeletes map[string]int      // by URL: DeleteMessage calls to fail
+}
+
+// FailDeletes makes the next n DeleteMessage calls on the queue url fail
+// with a 500 InternalError (the SDK tries each call up to 3 times).
+func (q *SQSState) FailDeletes(url string, n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.failDeletes == nil {
+		q.failDeletes = map[string]int{}
+	}
+	q.failDeletes[url] = n
 }
 
 type fakeQueue struct {
@@ -174,6 +186,10 @@ func (q *SQSState) delete(c Call) (any, *APIError) {
 	fq, err := q.queue(c)
 	if err != nil {
 		return nil, err
+	}
+	if url := str(c, "QueueUrl"); q.failDeletes[url] > 0 {
+		q.failDeletes[url]--
+		return nil, &APIError{500, "InternalError", "We encountered an internal error. Please try again."}
 	}
 	if i, ok := fq.find(str(c, "ReceiptHandle")); ok {
 		fq.msgs = append(fq.msgs[:i], fq.msgs[i+1:]...)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 	"github.com/efsync/efsync"
 )
 
@@ -85,7 +87,8 @@ func (q *Queue) Receive(ctx context.Context) (efsync.Delivery, error) {
 	return &delivery{q: q, t: t, receipt: awssdk.ToString(m.ReceiptHandle), attempt: max(n, 1)}, err
 }
 
-// Completion returns the next completion, deleted from its queue: the
+// Completion returns the next completion, deleted from its queue. One
+// whose delete fails is returned all the same: it comes again, and the
 // leader counts each chunk once. One that can't be read is deleted too,
 // and returned as an error matching efsync.ErrBadMessage.
 func (q *Queue) Completion(ctx context.Context) (efsync.Completion, error) {
@@ -96,7 +99,10 @@ func (q *Queue) Completion(ctx context.Context) (efsync.Completion, error) {
 	c, derr := efsync.DecodeCompletion(awssdk.ToString(m.Body))
 	// Deleted even if it can't be read: no one else would.
 	_, err = q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &q.done, ReceiptHandle: m.ReceiptHandle})
-	return c, errors.Join(derr, err)
+	if derr != nil {
+		return c, errors.Join(derr, err)
+	}
+	return c, nil
 }
 
 // delivery is a task as one worker received it.
@@ -114,16 +120,27 @@ func (d *delivery) Attempt() int      { return d.attempt }
 func (d *delivery) Extend(ctx context.Context, dur time.Duration) error {
 	_, err := d.q.client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &d.q.tasks,
 		ReceiptHandle: &d.receipt, VisibilityTimeout: int32((dur + time.Second - 1) / time.Second)})
-	var inv *types.ReceiptHandleIsInvalid
-	if errors.As(err, &inv) {
-		return fmt.Errorf("%w: %w", efsync.ErrStaleDelivery, err)
-	}
-	return err
+	return stale(err)
 }
 
 // Done deletes the task.
 func (d *delivery) Done(ctx context.Context) error {
 	_, err := d.q.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &d.q.tasks, ReceiptHandle: &d.receipt})
+	return stale(err)
+}
+
+// stale marks err, if SQS says the receipt is no longer valid (the
+// message was received again since, or deleted), as
+// efsync.ErrStaleDelivery. SQS says so with ReceiptHandleIsInvalid, or,
+// for a message another receipt holds now, InvalidParameterValue about
+// the receipt handle.
+func stale(err error) error {
+	var inv *types.ReceiptHandleIsInvalid
+	var ae smithy.APIError
+	if errors.As(err, &inv) || (errors.As(err, &ae) && ae.ErrorCode() == "InvalidParameterValue" &&
+		strings.Contains(strings.ToLower(ae.ErrorMessage()), "receipt")) {
+		return fmt.Errorf("%w: %w", efsync.ErrStaleDelivery, err)
+	}
 	return err
 }
 

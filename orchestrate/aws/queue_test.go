@@ -42,16 +42,7 @@ func newSQSQueue(t *testing.T, visibility string) (*Queue, *awsfake.SQSState, st
 }
 
 func TestSQSQueueRedeliversDeadWorkersTask(t *testing.T) {
-	base := testtree.TempDir(t)
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	if err := os.Mkdir(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	o := testtree.Small(63)
-	o.HugeSparse = false
-	if _, err := testtree.Plan(o).Build(src); err != nil {
-		t.Fatal(err)
-	}
+	base, src, dst := smallTree(t, 63)
 	q, state, url := newSQSQueue(t, "2")
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -103,16 +94,7 @@ func TestSQSQueueRedeliversDeadWorkersTask(t *testing.T) {
 // queue, and one that is no completion in the completions queue, stop
 // neither the workers nor the leader: the run ends exact.
 func TestSQSQueueSurvivesBadMessages(t *testing.T) {
-	base := testtree.TempDir(t)
-	src, dst := filepath.Join(base, "src"), filepath.Join(base, "dst")
-	if err := os.Mkdir(src, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	o := testtree.Small(64)
-	o.HugeSparse = false
-	if _, err := testtree.Plan(o).Build(src); err != nil {
-		t.Fatal(err)
-	}
+	base, src, dst := smallTree(t, 64)
 	q, _, url := newSQSQueue(t, "2")
 	for _, u := range []string{url, DoneURL(url)} {
 		if _, err := q.client.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: awssdk.String(u),
@@ -136,4 +118,47 @@ func TestSQSQueueSurvivesBadMessages(t *testing.T) {
 		t.Fatalf("sync: %v, %v", err, rep)
 	}
 	testtree.RequireExact(t, src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
+}
+
+// TestSQSCompletionDeleteFails: a completion whose delete fails is taken
+// all the same, and its second delivery is counted once: the run ends,
+// exact. The error used to end the leader's run.
+func TestSQSCompletionDeleteFails(t *testing.T) {
+	base, src, dst := smallTree(t, 65)
+	q, state, url := newSQSQueue(t, "1")
+	state.FailDeletes(DoneURL(url), 3) // one SDK call, its retries included
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	wg.Go(func() {
+		if err := efsync.Work(ctx, q, efsync.Workers(2)); err != nil {
+			t.Error(err)
+		}
+	})
+	rep, err := efsync.Sync(context.Background(), src, dst, efsync.WithQueue(q), efsync.Delete(), efsync.MaxFiles(64),
+		efsync.Workers(2), efsync.StateDir(filepath.Join(base, "state")))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep)
+	}
+	testtree.RequireExact(t, src, dst, testtree.CompareOptions{IgnoreOwner: os.Geteuid() != 0})
+	if n := int64(len(rep.Partitions)); n == 0 || rep.Files.Created == 0 {
+		t.Errorf("%d partitions, %d files created: the test shows nothing", n, rep.Files.Created)
+	}
+}
+
+// smallTree builds testtree.Small(seed) in base/src, and returns base,
+// src and base/dst.
+func smallTree(t *testing.T, seed int64) (base, src, dst string) {
+	t.Helper()
+	base = testtree.TempDir(t)
+	src, dst = filepath.Join(base, "src"), filepath.Join(base, "dst")
+	if err := os.Mkdir(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := testtree.Small(seed)
+	o.HugeSparse = false
+	if _, err := testtree.Plan(o).Build(src); err != nil {
+		t.Fatal(err)
+	}
+	return base, src, dst
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efsync/efsync/internal/latencyfs"
 	"github.com/efsync/efsync/internal/manifest"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
@@ -225,5 +226,72 @@ func TestQueueWorkersCopyAsTheLeader(t *testing.T) {
 	}
 	if n, err := unix.Getxattr(filepath.Join(dst, "f"), "user.efsync-test", nil); err == nil {
 		t.Errorf("the worker copied the xattr (%d bytes) the leader's NoXattrs leaves out", n)
+	}
+}
+
+// reportLog records who reported which chunk.
+type reportLog struct {
+	Queue
+	mu sync.Mutex
+	by map[string][]int // worker: chunks
+}
+
+func (q *reportLog) Report(ctx context.Context, c Completion) error {
+	q.mu.Lock()
+	q.by[c.Worker] = append(q.by[c.Worker], c.Chunk)
+	q.mu.Unlock()
+	return q.Queue.Report(ctx, c)
+}
+
+// TestQueueStaleWorkerStops: a worker that lost its task (its extend
+// came too late: the task reappeared and another worker took it) stops
+// its copy when the queue says so, and never reports the chunk, which the
+// other worker copied: it copied on beside it, past the leader's end of
+// the run. (Both copies wait for the held read: the kernel reads a page
+// once, for every reader.)
+func TestQueueStaleWorkerStops(t *testing.T) {
+	backing := testtree.TempDir(t)
+	must(t, os.MkdirAll(filepath.Join(backing, "src"), 0o755))
+	must(t, os.WriteFile(filepath.Join(backing, "src", "f"), bytes.Repeat([]byte("efsync "), 1<<17), 0o644))
+	m := latencyfs.Start(t, backing, latencyfs.Options{Faults: []latencyfs.Fault{
+		{Op: "read", Path: "src/f", Delay: 1500 * time.Millisecond, Times: 1}, // the first reader: worker a
+	}})
+	q := &reportLog{Queue: NewMemQueue(100 * time.Millisecond), by: map[string][]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	// a extends too late, b in time; each copies one task at a time.
+	for i, w := range []struct {
+		id   string
+		beat time.Duration
+	}{{"a", 500 * time.Millisecond}, {"b", 20 * time.Millisecond}} {
+		wg.Go(func() {
+			time.Sleep(time.Duration(i) * 50 * time.Millisecond) // a takes the task first
+			if err := Work(ctx, q, Workers(1), func(o *Options) { o.Heartbeat, o.WorkerID = w.beat, w.id }); err != nil {
+				t.Errorf("worker %s: %v", w.id, err)
+			}
+		})
+	}
+	rep, err := Sync(context.Background(), m.Dir()+"/src", m.Dir()+"/dst", WithQueue(q))
+	if err != nil || rep.Status != kpi.StatusSuccess {
+		t.Fatalf("sync: %v, %v", err, rep.Status)
+	}
+	time.Sleep(2 * time.Second) // a's held read ends, then its copy
+	cancel()
+	wg.Wait()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.by["a"]) != 0 || len(q.by["b"]) != 1 {
+		t.Errorf("reports by worker %v, want one by b, none by a", q.by)
+	}
+	// The data, not the root's mtime: a removes its temporary file once
+	// its held read ends, which may be after the leader set the root's.
+	want, _ := os.ReadFile(filepath.Join(backing, "src", "f"))
+	if got, err := os.ReadFile(filepath.Join(backing, "dst", "f")); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("dst/f: %d bytes (%v), want the %d of src/f", len(got), err, len(want))
+	}
+	ents, _ := os.ReadDir(filepath.Join(backing, "dst"))
+	if len(ents) != 1 {
+		t.Errorf("dst holds %d entries, want f alone: %v", len(ents), ents)
 	}
 }

@@ -171,6 +171,9 @@ func (l *leader) collect(ctx context.Context, total <-chan int) error {
 		case c := <-comps:
 			if l.ended(c) {
 				done[c.Chunk] = true
+				if c.Fatal { // as a copier's fatal error stops a pass
+					return fmt.Errorf("worker %s, chunk %d: %s", c.Worker, c.Chunk, c.Err)
+				}
 			}
 		case err := <-errc:
 			return fmt.Errorf("receive completions: %w", err)

@@ -116,6 +116,9 @@ type Completion struct {
 	// (its source was not the leader's tree, its list was out of reach):
 	// every entry of it failed.
 	Err string `json:"err,omitempty"`
+	// Fatal says Err stops the run, as it would stop one copier: the
+	// destination is full, or read-only.
+	Fatal bool `json:"fatal,omitempty"`
 	// Files and Bytes are what the worker's copy of the chunk counted:
 	// the leader adds those of each chunk's first completion to its own.
 	Files kpi.FileCounts `json:"files"`

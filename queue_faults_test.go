@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/efsync/efsync/internal/manifest"
 	"github.com/efsync/efsync/internal/testtree"
 	"github.com/efsync/efsync/kpi"
+	"github.com/efsync/efsync/transfer"
 	"golang.org/x/sys/unix"
 )
 
@@ -293,5 +295,37 @@ func TestQueueStaleWorkerStops(t *testing.T) {
 	ents, _ := os.ReadDir(filepath.Join(backing, "dst"))
 	if len(ents) != 1 {
 		t.Errorf("dst holds %d entries, want f alone: %v", len(ents), ents)
+	}
+}
+
+// TestQueueFullDestinationStopsRun: a worker's copy that finds the
+// destination full stops the worker, and its report stops the leader's
+// run, failed, saying why, as a copier's does on one host. The leader
+// used to wait for the chunk to its deadline, the task going from worker
+// to worker.
+func TestQueueFullDestinationStopsRun(t *testing.T) {
+	base := testtree.TempDir(t)
+	must(t, os.MkdirAll(filepath.Join(base, "src", "d"), 0o755))
+	for i := range 20 {
+		must(t, os.WriteFile(filepath.Join(base, "src", "d", fmt.Sprint("f", i)), bytes.Repeat([]byte("x"), 8192), 0o644))
+	}
+	must(t, os.MkdirAll(filepath.Join(base, "dst"), 0o755))
+	m := latencyfs.Start(t, base, latencyfs.Options{Faults: []latencyfs.Fault{
+		{Op: "write", Path: "dst/*/*", Errno: syscall.ENOSPC},
+	}})
+	q := NewMemQueue(time.Minute)
+	werr := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { werr <- Work(ctx, q, Workers(2)) }()
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	rep, err := Sync(sctx, m.Dir()+"/src", m.Dir()+"/dst", WithQueue(q), MaxFiles(4))
+	if err == nil || rep.Status != kpi.StatusFailed || !strings.Contains(err.Error(), "no space") || sctx.Err() != nil {
+		t.Fatalf("sync: %v, status %v; want it failed for the full destination, before its deadline", err, rep.Status)
+	}
+	var fe *transfer.FatalError
+	if err := <-werr; !errors.As(err, &fe) {
+		t.Errorf("the worker: %v, want it stopped by a *transfer.FatalError", err)
 	}
 }

@@ -113,7 +113,8 @@ func work(ctx context.Context, q Queue, d Delivery, o *Options, refs *refGroupsC
 		return nil
 	case err != nil:
 		log.Error("chunk not copied: reported failed", "err", err)
-		c = Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Err: err.Error()}
+		c = Completion{Run: t.Run, Chunk: t.Chunk, Attempt: d.Attempt(), Worker: o.WorkerID, Err: err.Error(),
+			Fatal: errors.As(err, &fatal)}
 	default:
 		log.Info("chunk copied", "files", len(rels), "failed", c.FailedTotal, "bytes", c.Bytes.Transferred)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -57,17 +56,12 @@ func (l *leader) Run(ctx context.Context, produce producer) (complete bool, err 
 	if err != nil {
 		return false, err
 	}
-	if l.copy, err = taskCopy(l.e.o); err != nil {
+	if l.copy, err = taskCopy(l.e.o, src); err != nil {
 		return false, err
 	}
 	if l.copy.Sums, err = l.sumsDir(); err != nil {
 		return false, err
 	}
-	var st unix.Stat_t
-	if err := unix.Stat(src, &st); err != nil {
-		return false, err
-	}
-	l.copy.SrcIno = st.Ino
 	g, gctx := errgroup.WithContext(l.hard)
 	prodCtx, cancelProd := context.WithCancel(gctx)
 	defer cancelProd()
@@ -233,9 +227,15 @@ func (l *leader) ended(c Completion) bool {
 }
 
 // taskCopy returns the copy options of o that workers need, with
-// absolute paths: each host mounts the trees at the same places.
-func taskCopy(o *Options) (TaskCopy, error) {
+// absolute paths (each host mounts the trees at the same places), and
+// the inode number of the source src.
+func taskCopy(o *Options, src string) (TaskCopy, error) {
 	c := TaskCopy{Checksum: o.Checksum, NoXattrs: o.NoXattrs, HugeMin: o.HugeMin, HugeWorkers: o.HugeWorkers, HugePiece: o.HugePiece}
+	var st unix.Stat_t
+	if err := unix.Stat(src, &st); err != nil {
+		return c, err
+	}
+	c.SrcIno = st.Ino
 	for _, d := range o.LinkDest {
 		abs, err := filepath.Abs(d)
 		if err != nil {
@@ -251,47 +251,4 @@ func taskCopy(o *Options) (TaskCopy, error) {
 		c.RefGroups = abs
 	}
 	return c, nil
-}
-
-// sumsDir makes the directory where workers write their sums files, and
-// returns it, absolute; "" when the run keeps no manifest.
-func (l *leader) sumsDir() (string, error) {
-	if l.e.o.onSum == nil || l.j == nil {
-		return "", nil
-	}
-	dir, err := filepath.Abs(filepath.Join(l.j.dir, "sums"))
-	if err == nil {
-		err = os.MkdirAll(dir, 0o700)
-	}
-	if err != nil {
-		return "", fmt.Errorf("sums: %w", err)
-	}
-	return dir, nil
-}
-
-// takeSums passes the sums of a chunk's first completion to the
-// manifest, then removes its file. A file that can't be read costs time,
-// not the manifest: its entries are read back from the snapshot.
-func (l *leader) takeSums(c Completion) {
-	if c.Sums == "" || l.copy.Sums == "" {
-		return
-	}
-	path, err := sumsFile(l.copy.Sums, c.Sums)
-	if err == nil {
-		err = readSums(path, l.e.o.onSum)
-		os.Remove(path)
-	}
-	if err != nil {
-		l.e.o.Logger.Warn("a worker's sums: the manifest reads its files back", "chunk", c.Chunk, "worker", c.Worker, "err", err)
-	}
-}
-
-// dropSums removes the sums file of a completion not taken.
-func (l *leader) dropSums(c Completion) {
-	if c.Sums == "" || l.copy.Sums == "" {
-		return
-	}
-	if path, err := sumsFile(l.copy.Sums, c.Sums); err == nil {
-		os.Remove(path)
-	}
 }

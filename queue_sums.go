@@ -54,7 +54,9 @@ func newSumsWriter(dir string, chunk int) (*sumsWriter, error) {
 	var r [6]byte
 	rand.Read(r[:])
 	name := fmt.Sprintf("%d-%s", chunk, hex.EncodeToString(r[:])) // a redelivery writes a file of its own
-	w, err := manifest.Create(filepath.Join(dir, name), manifest.Options{TempDir: os.TempDir()})
+	// Not synced: the leader reads it at once, and a crash loses only
+	// the sums, which the manifest then reads back from the snapshot.
+	w, err := manifest.Create(filepath.Join(dir, name), manifest.Options{TempDir: os.TempDir(), NoSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("sums: %w", err)
 	}
@@ -171,4 +173,47 @@ func readSums(path string, add func(manifest.Record) error) error {
 		}
 	}
 	return nil
+}
+
+// sumsDir makes the directory where workers write their sums files, and
+// returns it, absolute; "" when the run keeps no manifest.
+func (l *leader) sumsDir() (string, error) {
+	if l.e.o.onSum == nil || l.j == nil {
+		return "", nil
+	}
+	dir, err := filepath.Abs(filepath.Join(l.j.dir, "sums"))
+	if err == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sums: %w", err)
+	}
+	return dir, nil
+}
+
+// takeSums passes the sums of a chunk's first completion to the
+// manifest, then removes its file. A file that can't be read costs time,
+// not the manifest: its entries are read back from the snapshot.
+func (l *leader) takeSums(c Completion) {
+	if c.Sums == "" || l.copy.Sums == "" {
+		return
+	}
+	path, err := sumsFile(l.copy.Sums, c.Sums)
+	if err == nil {
+		err = readSums(path, l.e.o.onSum)
+		os.Remove(path)
+	}
+	if err != nil {
+		l.e.o.Logger.Warn("a worker's sums: the manifest reads its files back", "chunk", c.Chunk, "worker", c.Worker, "err", err)
+	}
+}
+
+// dropSums removes the sums file of a completion not taken.
+func (l *leader) dropSums(c Completion) {
+	if c.Sums == "" || l.copy.Sums == "" {
+		return
+	}
+	if path, err := sumsFile(l.copy.Sums, c.Sums); err == nil {
+		os.Remove(path)
+	}
 }

@@ -11,9 +11,10 @@ import (
 
 // BatchSize is how many entries a batch, what one worker copies at a
 // time, holds at most (a hard-link group may make one bigger): a chunk
-// of n entries keeps at most n/BatchSize workers busy. A chunk is fpsync-sized (2000 entries by default),
-// so that a small tree makes a few chunks: copied whole by one worker
-// each, they would leave the other workers idle. Cut into batches they
+// of n entries keeps at most n/BatchSize workers busy. A chunk is
+// fpsync-sized (2000 entries by default), so that a small tree makes a
+// few chunks: copied whole by one worker each, they would leave the
+// other workers idle. Cut into batches they
 // keep every worker busy, and a batch is still long enough that the
 // worker's chains of directory fds, walking consecutive entries of a
 // depth-first crawl, open each directory about once.

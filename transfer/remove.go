@@ -15,18 +15,7 @@ import (
 // relative to an fd opened with O_NOFOLLOW, so a symlink is removed, never
 // followed.
 func (c *Copier) remove(parent int, rel, name string) error {
-	var st unix.Stat_t
-	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return nil
-		}
-		return fmt.Errorf("remove %s: %w", rel, err)
-	}
-	if err := c.removeStat(parent, name, &st); err != nil {
-		return fmt.Errorf("remove %s: %w", rel, err)
-	}
-	c.dirs.dirty(parentOf(rel))
-	return nil
+	return c.removeEntry(parent, rel, name, false)
 }
 
 // removeNonDir removes the entry name in parent (rel), unless it is gone
@@ -34,6 +23,11 @@ func (c *Copier) remove(parent int, rel, name string) error {
 // directory, which another worker, opening the same path, may have
 // replaced with that directory since, and filled: never to be removed.
 func (c *Copier) removeNonDir(parent int, rel, name string) error {
+	return c.removeEntry(parent, rel, name, true)
+}
+
+// removeEntry is remove, or removeNonDir if keepDir.
+func (c *Copier) removeEntry(parent int, rel, name string, keepDir bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(parent, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -41,11 +35,11 @@ func (c *Copier) removeNonDir(parent int, rel, name string) error {
 		}
 		return fmt.Errorf("remove %s: %w", rel, err)
 	}
-	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+	if keepDir && st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return nil
 	}
 	err := c.removeStat(parent, name, &st)
-	if errors.Is(err, unix.EISDIR) { // made a directory since the stat
+	if keepDir && errors.Is(err, unix.EISDIR) { // made a directory since the stat
 		return nil
 	}
 	if err != nil {

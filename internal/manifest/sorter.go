@@ -39,6 +39,10 @@ type Options struct {
 	// against 31 per record) in 40% more time, since hashes do not
 	// compress (BenchmarkWriter). Run files are always level 1.
 	Level int
+	// NoSync skips a Writer's fsync of its file and directory: for a
+	// scratch file that another process reads at once and no crash need
+	// keep, where each fsync costs an NFS round trip.
+	NoSync bool
 }
 
 func (o *Options) applyDefaults() {

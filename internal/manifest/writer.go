@@ -44,7 +44,7 @@ func (w *Writer) Add(r Record) error { return w.s.Add(r) }
 
 // Close merges the records into the manifest file: written to the
 // temporary file, synced, renamed to the name given to Create, and the
-// directory synced. On error it removes the temporary files; only a
+// directory synced (neither sync with Options.NoSync). On error it removes the temporary files; only a
 // failure to sync the directory leaves the renamed file in place. Close
 // and Abort MUST NOT be called concurrently.
 func (w *Writer) Close() error {
@@ -75,14 +75,19 @@ func (w *Writer) write() error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	if err := w.tmp.Sync(); err != nil {
-		return err
+	if !w.s.opt.NoSync {
+		if err := w.tmp.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := w.tmp.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(w.tmp.Name(), w.name); err != nil {
 		return err
+	}
+	if w.s.opt.NoSync {
+		return nil
 	}
 	return syncDir(filepath.Dir(w.name))
 }

@@ -51,6 +51,7 @@ func TestWriterSpillsOutOfOrder(t *testing.T) {
 		{name: "one merge", opt: Options{MaxRecords: 100}},
 		{name: "merge passes", opt: Options{MaxRecords: 100, FanIn: 4}},
 		{name: "level 9", opt: Options{MaxRecords: 1000, Level: 9}},
+		{name: "no sync", opt: Options{MaxRecords: 1000, NoSync: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
